@@ -1,0 +1,413 @@
+"""One enhancement run: plan the stages, train them from the input, apply them, back-project, check.
+
+Two ways to learn (``path``):
+
+* ``"3d"`` — the paper's: one network with the full per-axis factor, trained on (degrade(crop), crop)
+  pairs cut from the input. It needs at least ``MIN_LOW_RES`` slices after a further axial downsampling.
+* ``"lateral-axial"`` — lateral factors as above (a 3D network with factor (1, fy, fx)); the axial factor
+  from the sharper lateral planes (the CARE-isotropic idea): lateral planes, resampled along one lateral
+  axis to the output's axial spacing and degraded along it the way z is sampled, teach a 2D network
+  that is then applied to the XZ and YZ planes (averaged).
+
+``"auto"`` takes ``"3d"`` when there is no axial factor and ``"lateral-axial"`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .degrade import back_project, resample_axis
+from .devices import resolve_device
+from .errors import DataError, UsageError
+from .events import CancelToken, Event, InferProgress, StageInfo
+from .geometry import output_voxel_size
+from .infer import predict, predict_planes, self_ensemble
+from .intensity import Normalizer
+from .model import ModelConfig, SelfVisionNet
+from .patches import PatchSampler
+from .train import TrainLog, TrainSettings, train_model
+from .validate import MIN_LOW_RES, check_size, check_volume, parse_factor
+
+PATHS = ("auto", "3d", "lateral-axial")
+MODEL_FORMAT = "napari-self-vision model"
+
+
+@dataclass
+class EnhanceOptions:
+    """Everything that shapes a run besides the data; defaults suit a laptop CPU."""
+
+    path: str = "auto"
+    steps: int | None = None  # per run; split over stages
+    time_budget: float | None = None  # seconds of training per run; default 40 s when steps is None too
+    operator: str = "area"
+    psf_sigma: float = 0.5
+    back_projection: int = 10  # rounds of data consistency after the network; 0 = the network alone
+    ensemble: bool = False
+    seed: int | None = None
+    batch_size: int | None = None
+    learning_rate: float = 2e-3
+    loss: str = "l1"
+    features: int = 16
+    mapping: int = 3
+    max_tile_output: int = 2**24
+
+    def settings(self, share: float) -> TrainSettings:
+        budget = self.time_budget
+        if budget is None and self.steps is None:
+            budget = 40.0
+        return TrainSettings(
+            steps=None if self.steps is None else max(1, round(self.steps * share)),
+            time_budget=None if budget is None else budget * share,
+            learning_rate=self.learning_rate,
+            loss=self.loss,
+            operator=self.operator,
+            psf_sigma=self.psf_sigma,
+        )
+
+
+@dataclass
+class Stage:
+    """A trained network and how it is applied: ``volume`` (to the whole array) or ``axial`` (to XZ/YZ planes)."""
+
+    kind: str
+    model: SelfVisionNet
+
+
+@dataclass
+class Enhancer:
+    """A trained enhancement: its stages plus the data-consistency step. Save it, apply it to other data."""
+
+    factor: tuple[int, ...]
+    stages: list[Stage]
+    operator: str = "area"
+    psf_sigma: float = 0.5
+    back_projection: int = 10
+
+    @property
+    def path(self) -> str:
+        return " + ".join(f"{s.kind} {'x'.join(map(str, s.model.factor))}" for s in self.stages) + (
+            f" + back-projection x{self.back_projection}" if self.back_projection else ""
+        )
+
+    def apply_steps(
+        self,
+        normalized: np.ndarray,
+        *,
+        device: torch.device,
+        ensemble: bool = False,
+        back_projection: int | None = None,
+        max_tile_output: int = 2**24,
+    ) -> Generator[Event, None, np.ndarray]:
+        """Enhance a normalised array; yields one event per stage."""
+        if normalized.ndim != len(self.factor):
+            raise DataError(f"this model enhances {len(self.factor)}D data; the input is {normalized.ndim}D")
+        x = normalized
+        for i, stage in enumerate(self.stages):
+            yield InferProgress("inference", i, len(self.stages))
+            x = _apply_stage(stage, x, device, ensemble, max_tile_output)
+        yield InferProgress("inference", len(self.stages), len(self.stages))
+        rounds = self.back_projection if back_projection is None else back_projection
+        if rounds:
+            x = _back_project_array(x, normalized, self.factor, self.operator, rounds, self.psf_sigma, device)
+        return x
+
+    def apply(self, normalized: np.ndarray, *, device: torch.device | str = "cpu", **kwargs) -> np.ndarray:
+        return _drain(self.apply_steps(normalized, device=resolve_device(device), **kwargs))
+
+    def to_dict(self) -> dict:
+        return {
+            "format": MODEL_FORMAT,
+            "version": 1,
+            "factor": list(self.factor),
+            "operator": self.operator,
+            "psf_sigma": self.psf_sigma,
+            "back_projection": self.back_projection,
+            "stages": [
+                {"kind": s.kind, "config": s.model.config.to_dict(), "state": s.model.state_dict()} for s in self.stages
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Enhancer:
+        stages = []
+        for entry in data["stages"]:
+            config = dict(entry["config"])
+            config["factor"] = tuple(config["factor"])
+            model = SelfVisionNet(ModelConfig(**config))
+            model.load_state_dict(entry["state"])
+            model.eval()
+            stages.append(Stage(entry["kind"], model))
+        return cls(
+            tuple(data["factor"]), stages, data["operator"], float(data["psf_sigma"]), int(data["back_projection"])
+        )
+
+
+@dataclass
+class EnhanceResult:
+    """The enhanced volume (float32, input intensity units), its voxel size and how it was made."""
+
+    data: np.ndarray
+    voxel_size: tuple[float, ...] | None
+    factor: tuple[int, ...]
+    model: Enhancer
+    path: str
+    train_seconds: float = 0.0
+    logs: dict[str, TrainLog] = field(default_factory=dict)
+    normalizer: Normalizer | None = None
+
+
+def _apply_stage(stage: Stage, x: np.ndarray, device: torch.device, ensemble: bool, max_tile_output: int) -> np.ndarray:
+    model = stage.model
+    if stage.kind == "volume":
+        square = model.factor[-1] == model.factor[-2]
+
+        def run(v: np.ndarray) -> np.ndarray:
+            return predict(model, v, device=device, max_tile_output=max_tile_output)
+
+        return self_ensemble(run, x, rotate_lateral=square) if ensemble else run(x)
+    if stage.kind == "axial":
+
+        def run_planes(planes: np.ndarray) -> np.ndarray:
+            return predict_planes(model, planes, device=device, max_tile_output=max_tile_output)
+
+        def along(planes: np.ndarray) -> np.ndarray:
+            if not ensemble:
+                return run_planes(planes)
+            return self_ensemble(lambda p: run_planes(p), planes, rotate_lateral=False)
+
+        zx = along(np.ascontiguousarray(x.transpose(1, 0, 2))).transpose(1, 0, 2)  # planes over y
+        zy = along(np.ascontiguousarray(x.transpose(2, 0, 1))).transpose(1, 2, 0)  # planes over x
+        return (0.5 * (zx + zy)).astype(np.float32)
+    raise DataError(f"unknown stage kind {stage.kind!r} in the model")
+
+
+def _back_project_array(
+    estimate: np.ndarray,
+    low_res: np.ndarray,
+    factor: Sequence[int],
+    operator: str,
+    rounds: int,
+    psf_sigma: float,
+    device: torch.device,
+) -> np.ndarray:
+    with torch.no_grad():
+        y = torch.from_numpy(estimate)[None, None].to(device)
+        x = torch.from_numpy(np.ascontiguousarray(low_res))[None, None].to(device)
+        return back_project(y, x, factor, operator, rounds, psf_sigma)[0, 0].cpu().numpy()
+
+
+def _drain(gen: Generator[Event, None, object]) -> object:
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def plan_path(shape: Sequence[int], factor: Sequence[int], path: str) -> str:
+    """Resolve ``auto`` and check that the chosen path can learn from this shape."""
+    if path not in PATHS:
+        raise UsageError(f"unknown path {path!r}; choose one of {', '.join(PATHS)}")
+    if len(shape) == 2 or factor[0] == 1:
+        return "3d"
+    if path == "auto":
+        return "lateral-axial"
+    if path == "3d" and shape[0] < factor[0] * MIN_LOW_RES:
+        raise DataError(
+            f"input has {shape[0]} slices, too few to learn a {factor[0]}x axial factor from z itself "
+            f"(needs {factor[0] * MIN_LOW_RES}); use the lateral-axial path"
+        )
+    return path
+
+
+def _volume_patch(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...]:
+    """High-resolution training patch for a volume-kind stage."""
+    nd = len(factor)
+    lateral_lr = 16 if nd == 3 else 24
+    patch = []
+    for axis, (size, f) in enumerate(zip(shape, factor, strict=True)):
+        lr = (min(8, size // f) if f > 1 else min(8, size)) if nd == 3 and axis == 0 else min(lateral_lr, size // f)
+        patch.append(max(1, lr) * f)
+    return tuple(patch)
+
+
+def _axial_sources(
+    source: np.ndarray, fz: int, lateral_spacing: tuple[float, float] | None, z_out: float | None
+) -> list[np.ndarray]:
+    """Stacks of lateral planes with one lateral axis resampled to the output's axial spacing (both ways)."""
+    sources = []
+    for axis in (1, 2):
+        planes = source if axis == 1 else np.ascontiguousarray(source.transpose(0, 2, 1))
+        if lateral_spacing is not None and z_out is not None:
+            spacing = lateral_spacing[axis - 1]
+            size = round(planes.shape[1] * spacing / z_out)
+            if size < planes.shape[1] and size >= fz * MIN_LOW_RES:
+                planes = resample_axis(planes, 1, size)
+        sources.append(planes)
+    return sources
+
+
+def enhance_steps(
+    volume: np.ndarray,
+    factor: Sequence[int] | str | int,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    options: EnhanceOptions | None = None,
+    device: str | torch.device = "auto",
+    cancel: CancelToken | None = None,
+) -> Generator[Event, None, EnhanceResult]:
+    """Train on ``volume`` and enhance it; yields progress events and returns an :class:`EnhanceResult`."""
+    options = options or EnhanceOptions()
+    check_volume(volume)
+    factor = parse_factor(factor, volume.ndim)
+    check_size(volume.shape, factor)
+    dev = resolve_device(device)
+    path = plan_path(volume.shape, factor, options.path)
+    rng = np.random.default_rng(options.seed)
+    if options.seed is not None:
+        torch.manual_seed(options.seed)
+    normalizer = Normalizer.fit(volume)
+    x = normalizer.forward(volume)
+
+    stages: list[Stage] = []
+    logs: dict[str, TrainLog] = {}
+    lateral_factor = factor if path == "3d" else (1, *factor[1:])
+    axial = path == "lateral-axial"
+    has_lateral = any(f > 1 for f in lateral_factor)
+    share = 1.0 / (int(has_lateral) + int(axial))
+    source = x
+    if has_lateral:
+        config = ModelConfig(lateral_factor, features=options.features, mapping=options.mapping)
+        model = SelfVisionNet(config)
+        patch = _volume_patch(x.shape, lateral_factor)
+        sampler = PatchSampler([x], patch, rng)
+        name = "3d" if path == "3d" and factor[0] > 1 else "lateral"
+        yield StageInfo(name, f"learning {'x'.join(map(str, lateral_factor))} from {patch} patches of the input")
+        settings = options.settings(share)
+        settings.batch_size = options.batch_size or (4 if len(patch) == 3 else 16)
+        logs[name] = yield from train_model(
+            model,
+            sampler,
+            settings,
+            device=dev,
+            rng=rng,
+            stage=name,
+            cancel=cancel,
+            rotate_lateral=lateral_factor[-1] == lateral_factor[-2] and patch[-1] == patch[-2],
+        )
+        stages.append(Stage("volume", model))
+        if axial:
+            source = _apply_stage(stages[-1], x, dev, False, options.max_tile_output)
+    if axial:
+        fz = factor[0]
+        lateral_spacing = z_out = None
+        if voxel_size is not None:
+            lateral_spacing = tuple(v / f for v, f in zip(voxel_size[1:], factor[1:], strict=True))
+            z_out = voxel_size[0] / fz
+        sources = _axial_sources(source, fz, lateral_spacing, z_out)  # type: ignore[arg-type]
+        width = min(48, min(s.shape[2] for s in sources))
+        lr = min(16, min(s.shape[1] for s in sources) // fz)
+        if lr < MIN_LOW_RES:
+            raise DataError(f"input lateral size {x.shape[1:]} is too small to learn a {fz}x axial factor")
+        config = ModelConfig((fz, 1), features=options.features, mapping=options.mapping)
+        model = SelfVisionNet(config)
+        sampler = PatchSampler(sources, (1, lr * fz, width), rng)
+        yield StageInfo("axial", f"learning {fz}x axial from lateral planes ({lr * fz}x{width} patches)")
+        settings = options.settings(share)
+        settings.batch_size = options.batch_size or 16
+        logs["axial"] = yield from train_model(
+            model, sampler, settings, device=dev, rng=rng, stage="axial", cancel=cancel, rotate_lateral=False
+        )
+        stages.append(Stage("axial", model))
+
+    enhancer = Enhancer(factor, stages, options.operator, options.psf_sigma, options.back_projection)
+    yield StageInfo("inference", "enhancing the whole input")
+    y = yield from enhancer.apply_steps(
+        x, device=dev, ensemble=options.ensemble, max_tile_output=options.max_tile_output
+    )
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+    return EnhanceResult(
+        data=normalizer.inverse(y),
+        voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, factor),
+        factor=factor,
+        model=enhancer,
+        path=enhancer.path,
+        train_seconds=sum(log.seconds for log in logs.values()),
+        logs=logs,
+        normalizer=normalizer,
+    )
+
+
+def apply_model_steps(
+    enhancer: Enhancer,
+    volume: np.ndarray,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    device: str | torch.device = "auto",
+    ensemble: bool = False,
+) -> Generator[Event, None, EnhanceResult]:
+    """Enhance ``volume`` with an already trained model (no training)."""
+    check_volume(volume)
+    if volume.ndim != len(enhancer.factor):
+        raise DataError(f"the model enhances {len(enhancer.factor)}D images; the input is {volume.ndim}D")
+    dev = resolve_device(device)
+    normalizer = Normalizer.fit(volume)
+    y = yield from enhancer.apply_steps(normalizer.forward(volume), device=dev, ensemble=ensemble)
+    return EnhanceResult(
+        data=normalizer.inverse(y),
+        voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, enhancer.factor),
+        factor=enhancer.factor,
+        model=enhancer,
+        path=enhancer.path,
+        normalizer=normalizer,
+    )
+
+
+def run_to_end(gen: Generator[Event, None, object], progress: Callable[[Event], None] | None = None) -> object:
+    """Drive a generator to its end, passing each event to ``progress``; return its result."""
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if progress is not None:
+            progress(event)
+
+
+def save_model(enhancer: Enhancer, path: str | Path) -> Path:
+    """Write a trained model atomically (``torch.save`` of plain tensors and settings)."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise UsageError(f"{target}: folder {target.parent} does not exist; create it or choose another path")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(enhancer.to_dict(), tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_model(path: str | Path) -> Enhancer:
+    """Read a model written by :func:`save_model`; a file of another kind is a one-line :class:`DataError`."""
+    source = Path(path)
+    if not source.is_file():
+        raise DataError(f"{source}: no such model file")
+    try:
+        data = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise DataError(f"{source}: not a napari-self-vision model ({type(err).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+        raise DataError(f"{source}: not a napari-self-vision model file")
+    return Enhancer.from_dict(data)
