@@ -1,4 +1,4 @@
-"""Discover and validate compute devices: ``auto`` (CUDA, then MPS, then CPU), ``cpu``, ``cuda``, ``cuda:N``, ``mps``."""
+"""Discover and validate compute devices: auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N, mps."""
 
 from __future__ import annotations
 

@@ -121,6 +121,9 @@ def read_tiff(path: str | Path, *, channel: int | None = None, timepoint: int | 
         raise DataError(f"{path}: no such file; check the path")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, not a TIFF file; give the path of a .tif file")
+    with suppress(OSError):
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: is empty (0 bytes); the file was not written completely, re-export it")
 
     try:
         with _tifffile_errors() as logged, tifffile.TiffFile(path) as tif:
@@ -149,7 +152,9 @@ def read_tiff(path: str | Path, *, channel: int | None = None, timepoint: int | 
     except PermissionError as exc:
         raise DataError(f"{path}: cannot open ({exc.strerror}); check the file permissions") from None
     except tifffile.TiffFileError as exc:
-        raise DataError(f"{path}: not a valid TIFF file ({_one_line(exc)}); save it as .tif") from None
+        raise DataError(
+            f"{path}: not a readable TIFF file ({_one_line(exc)}); check that it is a complete TIFF image"
+        ) from None
     except (OSError, ValueError, IndexError, KeyError, TypeError, EOFError) as exc:
         raise DataError(
             f"{path}: cannot read the image data ({_one_line(exc)}); the file may be truncated or "
@@ -167,23 +172,23 @@ def read_tiff(path: str | Path, *, channel: int | None = None, timepoint: int | 
             f"({_fmt_shape(shape)}); the file may be corrupt"
         )
 
-    index, axes, source_axes = plan
+    index, axes = plan
     selected = data[index]
     if selected.size < data.size:  # a channel/timepoint was picked: do not keep the rest alive
         selected = selected.copy()
     data = np.ascontiguousarray(selected)
 
-    voxel_size, unit = _voxel_size_for(axes, source_axes, sizes)
+    voxel_size, unit = _voxel_size_for(axes, sizes)
     return Volume(data=data, voxel_size=voxel_size, unit=unit, axes=axes, path=path)
 
 
 def _plan_axes(
     path: Path, axes: str, shape: tuple[int, ...], *, channel: int | None, timepoint: int | None
-) -> tuple[tuple[Any, ...], str, str]:
+) -> tuple[tuple[Any, ...], str]:
     """Work out how to index ``data`` (axes ``axes``) down to YX or ZYX.
 
-    Returns the index tuple, the resulting axes (``"YX"``/``"ZYX"``) and the file's axis letters
-    that become those axes (an unknown leading axis may become Z).
+    Returns the index tuple and the resulting axes, ``"YX"`` or ``"ZYX"`` (a leading unknown axis
+    of a stack becomes Z).
     """
     if len(axes) != len(shape) or "Y" not in axes or "X" not in axes:
         raise DataError(
@@ -214,11 +219,9 @@ def _plan_axes(
 
     rest = [a for a, _ in kept if a not in picks]
     others = [a for a in rest if a not in "ZYX"]
+    result = "".join(rest)
     if len(others) == 1 and "Z" not in rest and others[0] in _UNKNOWN_AXES and rest[0] == others[0]:
-        source = "".join(rest)  # leading unknown axis of a stack: treat as Z
-        result = "Z" + source[1:]
-    else:
-        source = result = "".join(rest)
+        result = "Z" + result[1:]  # leading unknown axis of a stack: treat as Z
     if result not in ("YX", "ZYX"):
         raise UsageError(
             f"{path}: cannot handle axes {kept_axes} ({described}); only 2D (YX) or 3D (ZYX) images, "
@@ -233,7 +236,7 @@ def _plan_axes(
             index.append(0)
         else:
             index.append(slice(None))
-    return tuple(index), result, source
+    return tuple(index), result
 
 
 def _pick(path: Path, choice: int | None, n: int, what: str, described: str) -> int:
@@ -246,10 +249,12 @@ def _pick(path: Path, choice: int | None, n: int, what: str, described: str) -> 
 
 
 def _voxel_size_for(
-    axes: str, source_axes: str, sizes: dict[str, tuple[float, str | None]]
+    axes: str, sizes: dict[str, tuple[float, str | None]]
 ) -> tuple[tuple[float, ...] | None, str | None]:
-    """Voxel size along ``axes`` from per-axis ``(size, unit)``; None unless every axis is known."""
-    # An unknown leading axis used as Z takes the Z size (e.g. ImageJ 'spacing'), hence ``axes``.
+    """Voxel size along ``axes`` from per-axis ``(size, unit)``; None unless every axis is known.
+
+    An unknown leading axis used as Z takes the Z size (e.g. ImageJ ``spacing``).
+    """
     found = [sizes[a] for a in axes if a in sizes]
     if len(found) != len(axes):
         return None, None

@@ -89,7 +89,8 @@ def train_model(
         lr = settings.learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * fraction)))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        high = augment(sampler.sample(settings.batch_size), rng, rotate_lateral)
+        high = sampler.sample(settings.batch_size)
+        high = augment(high.reshape(len(high), *high.shape[-len(factor) :]), rng, rotate_lateral)
         target = crop_to_multiple(torch.from_numpy(high).unsqueeze(1).to(device), factor)
         low = degrade(target, factor, settings.operator, settings.psf_sigma)
         if settings.noise_sigma > 0:
