@@ -1,0 +1,1 @@
+"""The thin napari layer: widgets, reader/writer and sample data. No science lives here."""
