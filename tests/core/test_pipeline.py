@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+import torch
+
+from self_vision.core.degrade import degrade
+from self_vision.core.errors import DataError, UsageError
+from self_vision.core.pipeline import (
+    EnhanceOptions,
+    apply_model_steps,
+    enhance_steps,
+    load_model,
+    plan_path,
+    run_to_end,
+    save_model,
+)
+from self_vision.core.sample import synthetic_neurons
+
+
+@pytest.fixture(scope="module")
+def volume():
+    return synthetic_neurons((12, 48, 48), seed=2) * 1000 + 100  # camera-like units
+
+
+def run(volume, factor, **kwargs):
+    options = EnhanceOptions(steps=kwargs.pop("steps", 6), seed=0, **kwargs)
+    return run_to_end(enhance_steps(volume, factor, voxel_size=(2.0, 0.5, 0.5), options=options, device="cpu"))
+
+
+@pytest.mark.parametrize(
+    ("factor", "path"),
+    [
+        ((1, 4, 4), "auto"),
+        ((1, 2, 3), "auto"),
+        ((2, 1, 1), "auto"),
+        ((4, 4, 4), "auto"),
+        ((2, 2, 2), "3d"),
+        ((3, 1, 1), "3d"),
+        ((2, 4, 4), "lateral-axial"),
+    ],
+)
+def test_shapes_and_voxel_sizes(volume, factor, path):
+    result = run(volume, factor, path=path)
+    assert result.data.shape == tuple(s * f for s, f in zip(volume.shape, factor, strict=True))
+    assert result.voxel_size == pytest.approx(tuple(v / f for v, f in zip((2.0, 0.5, 0.5), factor, strict=True)))
+    assert result.data.dtype == np.float32
+    assert np.isfinite(result.data).all()
+
+
+def test_two_dimensional_input(volume):
+    options = EnhanceOptions(steps=5, seed=0)
+    result = run_to_end(enhance_steps(volume[5], (4, 4), voxel_size=(0.5, 0.5), options=options, device="cpu"))
+    assert result.data.shape == (192, 192)
+    assert result.path.startswith("volume 4x4")
+
+
+@pytest.mark.parametrize("back_projection", [0, 10])
+def test_output_is_aligned_with_the_input(volume, back_projection):
+    result = run(volume, (1, 4, 4), back_projection=back_projection, steps=30)
+    low = degrade(torch.from_numpy(result.data)[None, None], (1, 4, 4))[0, 0].numpy()
+    error = np.abs(low - volume)[:, 2:-2, 2:-2].mean() / np.ptp(volume)
+    assert error < (0.002 if back_projection else 0.03)
+
+
+def test_result_is_in_input_intensity_units(volume):
+    result = run(volume, (1, 2, 2))
+    assert abs(result.data.mean() - volume.mean()) < 0.02 * np.ptp(volume)
+
+
+def test_which_path_ran():
+    assert plan_path((30, 64, 64), (1, 4, 4), "auto") == "3d"
+    assert plan_path((8, 64, 64), (4, 1, 1), "auto") == "lateral-axial"
+    with pytest.raises(DataError, match="too few"):
+        plan_path((8, 64, 64), (4, 1, 1), "3d")
+    with pytest.raises(UsageError, match="unknown path"):
+        plan_path((8, 64, 64), (4, 1, 1), "magic")
+
+
+def test_save_load_round_trip(volume, tmp_path):
+    result = run(volume, (2, 2, 2), steps=10)
+    path = save_model(result.model, tmp_path / "model.pt")
+    loaded = load_model(path)
+    again = run_to_end(apply_model_steps(loaded, volume, voxel_size=(2.0, 0.5, 0.5), device="cpu"))
+    np.testing.assert_allclose(again.data, result.data, rtol=1e-5, atol=1e-3)
+    assert again.voxel_size == result.voxel_size
+    assert loaded.path == result.model.path
+
+
+def test_load_rejects_other_files(tmp_path):
+    bogus = tmp_path / "model.pt"
+    bogus.write_text("hello")
+    with pytest.raises(DataError, match="not a napari-self-vision model"):
+        load_model(bogus)
+    torch.save({"format": "something else"}, bogus)
+    with pytest.raises(DataError, match="not a napari-self-vision model"):
+        load_model(bogus)
+    with pytest.raises(DataError, match="no such model"):
+        load_model(tmp_path / "missing.pt")
+
+
+def test_model_for_other_rank_is_refused(volume):
+    result = run(volume, (1, 2, 2))
+    with pytest.raises(DataError, match="3D"):
+        run_to_end(apply_model_steps(result.model, volume[0], device="cpu"))

@@ -1,0 +1,35 @@
+import numpy as np
+
+import self_vision
+from self_vision.core.events import InferProgress, StageInfo, TrainProgress
+from self_vision.core.sample import synthetic_neurons
+
+
+def test_enhance_reports_progress_and_returns_a_result():
+    volume = synthetic_neurons((8, 40, 40), seed=5)
+    events = []
+    result = self_vision.enhance(volume, "1,2,2", voxel_size=(1, 0.4, 0.4), steps=8, seed=1, progress=events.append)
+    assert result.data.shape == (8, 80, 80)
+    assert result.voxel_size == (1.0, 0.2, 0.2)
+    kinds = {type(e) for e in events}
+    assert {TrainProgress, StageInfo, InferProgress} <= kinds
+    assert sum(isinstance(e, TrainProgress) for e in events) == 8
+
+
+def test_enhance_with_a_trained_model_skips_training():
+    volume = synthetic_neurons((8, 40, 40), seed=5)
+    first = self_vision.enhance(volume, (1, 2, 2), steps=5, seed=1)
+    events = []
+    again = self_vision.enhance(volume[:, :32, :32], (1, 2, 2), model=first.model, progress=events.append)
+    assert again.data.shape == (8, 64, 64)
+    assert not any(isinstance(e, TrainProgress) for e in events)
+
+
+def test_evaluate_scores_the_result_and_the_baselines():
+    reference = synthetic_neurons((8, 64, 64), seed=6)
+    evaluation = self_vision.evaluate(reference, (1, 2, 2), options=self_vision.EnhanceOptions(steps=20, seed=0))
+    assert set(evaluation.scores) == {"enhanced", "cubic", "back-projection"}
+    for scores in evaluation.scores.values():
+        assert 10 < scores["psnr"] < 60
+        assert 0 < scores["ssim"] <= 1
+    assert np.isfinite(evaluation.gain_over_cubic())
