@@ -60,7 +60,7 @@ def test_cancel_stops_within_one_step(volume):
 
 
 def test_consumer_can_stop_iterating(volume):
-    model, gen = make_run(volume, steps=1000)
+    _model, gen = make_run(volume, steps=1000)
     for event in gen:
         if event.step == 2:
             break
