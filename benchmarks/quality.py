@@ -47,7 +47,9 @@ def load_volumes(data_dir: Path, names: list[str]) -> dict[str, tuple[np.ndarray
     return out
 
 
-def run_case(reference: np.ndarray, voxel: tuple[float, ...], factor: tuple[int, ...], options: EnhanceOptions) -> list[dict]:
+def run_case(
+    reference: np.ndarray, voxel: tuple[float, ...], factor: tuple[int, ...], options: EnhanceOptions
+) -> list[dict]:
     reference = crop_reference(reference, factor)
     low = degrade_array(reference, factor, options.operator, options.psf_sigma)
     border = [2 * f for f in factor]
@@ -59,15 +61,24 @@ def run_case(reference: np.ndarray, voxel: tuple[float, ...], factor: tuple[int,
         whole = score(result, reference, border=border)
         fg = score(result, reference, border=border, mask=mask)
         rows.append(
-            {"method": method, "psnr": whole.psnr, "ssim": whole.ssim, "psnr_fg": fg.psnr, "ssim_fg": fg.ssim,
-             "seconds": seconds}
+            {
+                "method": method,
+                "psnr": whole.psnr,
+                "ssim": whole.ssim,
+                "psnr_fg": fg.psnr,
+                "ssim_fg": fg.ssim,
+                "seconds": seconds,
+            }
         )
 
     t = time.perf_counter()
     add("cubic", cubic_upsample(low, factor), time.perf_counter() - t)
     t = time.perf_counter()
-    add("back-projection", back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma),
-        time.perf_counter() - t)
+    add(
+        "back-projection",
+        back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma),
+        time.perf_counter() - t,
+    )
     result = run_to_end(enhance_steps(low, factor, voxel_size=low_voxel, options=options, device="cpu"))
     net_only = result.model.apply(result.normalizer.forward(low), back_projection=0)
     add(f"network ({result.path.split(' + back')[0]})", result.normalizer.inverse(net_only), result.train_seconds)
@@ -85,15 +96,24 @@ def main() -> None:
     parser.add_argument("--path", default="auto")
     parser.add_argument("--operator", default="area")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--loss", default="l1", choices=["l1", "l2"])
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    if args.threads:
+        torch.set_num_threads(args.threads)
     options = EnhanceOptions(
-        path=args.path, time_budget=None if args.steps else args.budget, steps=args.steps,
-        operator=args.operator, seed=args.seed,
+        path=args.path,
+        time_budget=None if args.steps else args.budget,
+        steps=args.steps,
+        operator=args.operator,
+        seed=args.seed,
+        loss=args.loss,
     )
-    print(f"# {time.strftime('%Y-%m-%d')} on {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(
+        f"# {time.strftime('%Y-%m-%d')} on {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads, torch {torch.__version__}"
+    )
     print("| volume | factor | method | PSNR | SSIM | PSNR fg | SSIM fg | Δ PSNR vs cubic | train s |")
     print("|---|---|---|---|---|---|---|---|---|")
     all_rows = []
@@ -104,9 +124,12 @@ def main() -> None:
             cubic = rows[0]["psnr"]
             for row in rows:
                 row.update(volume=name, factor=text)
-                print(f"| {name} | {text} | {row['method']} | {row['psnr']:.2f} | {row['ssim']:.4f} | "
-                      f"{row['psnr_fg']:.2f} | {row['ssim_fg']:.4f} | {row['psnr'] - cubic:+.2f} | {row['seconds']:.1f} |",
-                      flush=True)
+                print(
+                    f"| {name} | {text} | {row['method']} | {row['psnr']:.2f} | {row['ssim']:.4f} | "
+                    f"{row['psnr_fg']:.2f} | {row['ssim_fg']:.4f} | {row['psnr'] - cubic:+.2f} | "
+                    f"{row['seconds']:.1f} |",
+                    flush=True,
+                )
             all_rows += rows
     if args.json:
         args.json.write_text(json.dumps(all_rows, indent=1))

@@ -13,7 +13,7 @@ DEMO_VOXEL = (1.0, 0.25, 0.25)  # µm of the synthetic reference
 def run_demo(
     out: Path, *, time_budget: float = 30.0, device: str = "auto", seed: int = 0
 ) -> dict[str, dict[str, float]]:
-    """Write ``input.tif``, ``enhanced.tif``, ``reference.tif`` and ``demo.png`` under ``out``; print and return scores."""
+    """Write input, enhanced and reference TIFFs and ``demo.png`` under ``out``; print and return the scores."""
     from .api import EnhanceOptions, enhance
     from .core.degrade import cubic_upsample
     from .core.io import write_tiff
@@ -46,10 +46,10 @@ def run_demo(
     write_tiff(out / "enhanced.tif", result.data, voxel_size=result.voxel_size, overwrite=True)
     write_tiff(out / "reference.tif", reference, voxel_size=DEMO_VOXEL, overwrite=True)
     figure = _figure(out / "demo.png", low, cubic, result.data, reference)
+    cubic_psnr = scores["cubic"]["psnr"]
     for name, s in scores.items():
-        print(
-            f"demo: {name:<16} PSNR {s['psnr']:6.2f} dB  SSIM {s['ssim']:.4f}  ({s['psnr'] - scores['cubic']['psnr']:+.2f} dB vs cubic)"
-        )
+        gain = s["psnr"] - cubic_psnr
+        print(f"demo: {name:<16} PSNR {s['psnr']:6.2f} dB  SSIM {s['ssim']:.4f}  ({gain:+.2f} dB vs cubic)")
     print(f"demo: via {result.path}; trained {result.train_seconds:.1f} s; wrote {out}/enhanced.tif and {figure}")
     return scores
 

@@ -56,6 +56,22 @@ def pixel_unshuffle_nd(x: torch.Tensor, factor: Sequence[int]) -> torch.Tensor:
     return x.permute(*perm).reshape(batch, channels * math.prod(factor), *spatial)
 
 
+def cubic_interpolate(x: torch.Tensor, factor: Sequence[int]) -> torch.Tensor:
+    """Separable cubic-convolution upsampling of ``(B, C, *S)`` by integer factors, pixel-area aligned."""
+    nd = len(factor)
+    for axis, f in enumerate(factor):
+        if f == 1:
+            continue
+        dim = x.ndim - nd + axis
+        moved = x.movedim(dim, -1)
+        shape = moved.shape
+        flat = F.interpolate(
+            moved.reshape(-1, 1, 1, shape[-1]), size=(1, shape[-1] * f), mode="bicubic", align_corners=False
+        )
+        x = flat.reshape(*shape[:-1], shape[-1] * f).movedim(-1, dim)
+    return x
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Hyper-parameters of :class:`SelfVisionNet`; stored with saved models."""
@@ -66,7 +82,7 @@ class ModelConfig:
     mapping: int = 3  # grouped 3^d mapping layers
     groups: int = 2  # groups of each mapping conv
     shrink_kernel: int = 3  # the paper says 3; its released 3D code uses 1
-    residual: str = "linear"  # "linear" (tri/bilinear, pixel-area aligned) or "none"
+    residual: str = "cubic"  # base the detail is added to: "cubic", "linear" (pixel-area aligned) or "none"
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -110,7 +126,9 @@ class SelfVisionNet(nn.Module):
         return self.config.factor
 
     def interpolate(self, x: torch.Tensor) -> torch.Tensor:
-        """The residual's base: linear interpolation with pixel-area alignment."""
+        """The residual's base: cubic-convolution or linear interpolation with pixel-area alignment."""
+        if self.config.residual == "cubic":
+            return cubic_interpolate(x, self.factor)
         mode = "trilinear" if x.ndim == 5 else "bilinear"
         return F.interpolate(x, scale_factor=self.factor, mode=mode, align_corners=False)
 
@@ -120,7 +138,7 @@ class SelfVisionNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.detail(x)
-        if self.config.residual == "linear":
+        if self.config.residual != "none":
             out = out + self.interpolate(x)
         return out
 

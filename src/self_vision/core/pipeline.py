@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .degrade import back_project, resample_axis
+from .axial import axial_training_planes, estimate_axial_blur
+from .degrade import back_project
 from .devices import resolve_device
 from .errors import DataError, UsageError
 from .events import CancelToken, Event, InferProgress, StageInfo
@@ -55,6 +56,7 @@ class EnhanceOptions:
     features: int = 16
     mapping: int = 3
     max_tile_output: int = 2**24
+    axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
 
     def settings(self, share: float) -> TrainSettings:
         budget = self.time_budget
@@ -236,22 +238,6 @@ def _volume_patch(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...
     return tuple(patch)
 
 
-def _axial_sources(
-    source: np.ndarray, fz: int, lateral_spacing: tuple[float, float] | None, z_out: float | None
-) -> list[np.ndarray]:
-    """Stacks of lateral planes with one lateral axis resampled to the output's axial spacing (both ways)."""
-    sources = []
-    for axis in (1, 2):
-        planes = source if axis == 1 else np.ascontiguousarray(source.transpose(0, 2, 1))
-        if lateral_spacing is not None and z_out is not None:
-            spacing = lateral_spacing[axis - 1]
-            size = round(planes.shape[1] * spacing / z_out)
-            if size < planes.shape[1] and size >= fz * MIN_LOW_RES:
-                planes = resample_axis(planes, 1, size)
-        sources.append(planes)
-    return sources
-
-
 def enhance_steps(
     volume: np.ndarray,
     factor: Sequence[int] | str | int,
@@ -309,7 +295,16 @@ def enhance_steps(
         if voxel_size is not None:
             lateral_spacing = tuple(v / f for v, f in zip(voxel_size[1:], factor[1:], strict=True))
             z_out = voxel_size[0] / fz
-        sources = _axial_sources(source, fz, lateral_spacing, z_out)  # type: ignore[arg-type]
+        blur = 0.0
+        if voxel_size is not None and options.axial_blur is None:
+            blur, target, reached = estimate_axial_blur(x, voxel_size, fz)
+            yield StageInfo(
+                "axial",
+                f"axial blur estimated at {blur:.2f} µm (z-neighbour correlation {target:.3f}, model {reached:.3f})",
+            )
+        elif options.axial_blur is not None:
+            blur = options.axial_blur
+        sources = axial_training_planes(source, fz, lateral_spacing, z_out, blur)
         width = min(48, min(s.shape[2] for s in sources))
         lr = min(16, min(s.shape[1] for s in sources) // fz)
         if lr < MIN_LOW_RES:
