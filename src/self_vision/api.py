@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .core.degrade import cubic_upsample
+from .core.errors import DataError
 from .core.events import CancelToken, Event
 from .core.pipeline import (
     EnhanceOptions,
@@ -20,7 +21,7 @@ from .core.pipeline import (
     save_model,
 )
 from .core.quality import back_projection_baseline, crop_reference, degrade_array, score
-from .core.validate import check_volume, parse_factor
+from .core.validate import MIN_LOW_RES, check_volume, parse_factor
 
 __all__ = [
     "CancelToken",
@@ -49,6 +50,7 @@ def enhance(
     model: Enhancer | None = None,
     cancel: CancelToken | None = None,
     options: EnhanceOptions | None = None,
+    name: str = "input",
 ) -> EnhanceResult:
     """Enhance ``volume`` (2D YX or 3D ZYX) by per-axis ``factor``, learning from the volume alone.
 
@@ -58,7 +60,7 @@ def enhance(
     """
     if model is not None:
         gen = apply_model_steps(
-            model, volume, voxel_size=voxel_size, device=device, ensemble=bool(options and options.ensemble)
+            model, volume, voxel_size=voxel_size, device=device, ensemble=bool(options and options.ensemble), name=name
         )
     else:
         opts = replace(
@@ -66,7 +68,9 @@ def enhance(
         )
         if time_budget is not None or steps is not None:
             opts = replace(opts, time_budget=time_budget, steps=steps)
-        gen = enhance_steps(volume, factor, voxel_size=voxel_size, options=opts, device=device, cancel=cancel)
+        gen = enhance_steps(
+            volume, factor, voxel_size=voxel_size, options=opts, device=device, cancel=cancel, name=name
+        )
     result = run_to_end(gen, progress)
     assert isinstance(result, EnhanceResult)
     return result
@@ -94,17 +98,24 @@ def evaluate(
     device: str = "auto",
     options: EnhanceOptions | None = None,
     progress: Callable[[Event], None] | None = None,
+    name: str = "reference",
 ) -> Evaluation:
     """Degrade ``reference`` with the training operator, enhance it, and score it beside cubic and back-projection."""
-    check_volume(reference, "reference")
+    check_volume(reference, name)
     factor = parse_factor(factor, reference.ndim)
+    for axis, (size, f) in zip("ZYX"[-reference.ndim :], zip(reference.shape, factor, strict=True), strict=True):
+        if f > 1 and size < f * MIN_LOW_RES:
+            raise DataError(
+                f"{name}: axis {axis} has {size} voxels, too few to evaluate a {f}x factor "
+                f"(needs {f * MIN_LOW_RES}); use a smaller factor or a larger reference"
+            )
     options = options or EnhanceOptions()
     reference = crop_reference(reference.astype(np.float32), factor)
     low = degrade_array(reference, factor, options.operator, options.psf_sigma)
     low_voxel = None if voxel_size is None else tuple(v * f for v, f in zip(voxel_size, factor, strict=True))
     result = run_to_end(enhance_steps(low, factor, voxel_size=low_voxel, options=options, device=device), progress)
     assert isinstance(result, EnhanceResult)
-    border = [2 * f for f in factor]
+    border = [min(2 * f, s // 4) for f, s in zip(factor, reference.shape, strict=True)]
     candidates = {
         "enhanced": result.data,
         "cubic": cubic_upsample(low, factor),

@@ -10,14 +10,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .core.errors import SelfVisionError, UsageError
+from .core.validate import parse_factor
 
 
 def _factor_arg(text: str) -> str:
     return text  # parsed (with the image's rank known) by core.validate.parse_factor
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--factor", required=True, type=_factor_arg, help="per-axis factor Z,Y,X (or Y,X), e.g. 1,4,4")
+def _add_run_options(parser: argparse.ArgumentParser, required_factor: bool = True) -> None:
+    parser.add_argument(
+        "--factor", required=required_factor, type=_factor_arg, help="per-axis factor Z,Y,X (or Y,X), e.g. 1,4,4"
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     limit = parser.add_mutually_exclusive_group()
     limit.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="training time (default 40)")
@@ -49,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     enhance = sub.add_parser("enhance", help="enhance a TIFF volume, learning from it alone")
     enhance.add_argument("input", type=Path)
     enhance.add_argument("-o", "--output", type=Path, required=True)
-    _add_run_options(enhance)
+    _add_run_options(enhance, required_factor=False)  # --model brings its own factor
     _add_input_options(enhance)
     enhance.add_argument("--save-model", type=Path, default=None, metavar="PATH", help="also save the trained model")
     enhance.add_argument("--model", type=Path, default=None, metavar="PATH", help="apply a saved model (no training)")
@@ -162,7 +165,13 @@ def _enhance(args: argparse.Namespace) -> int:
     if args.save_model is not None:
         check_output_path(args.save_model, overwrite=args.overwrite)
     model = load_model(args.model) if args.model is not None else None
+    if model is None and args.factor is None:
+        raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
     volume = _read(args, args.input)
+    if model is not None and args.factor is not None:
+        given = parse_factor(args.factor, volume.data.ndim)
+        if given != model.factor:
+            raise UsageError(f"--factor {args.factor} differs from the model's factor {model.factor}; omit --factor")
     bar = _ProgressBar(not args.quiet)
     start = time.perf_counter()
     try:
@@ -174,6 +183,7 @@ def _enhance(args: argparse.Namespace) -> int:
             model=model,
             options=options,
             progress=bar,
+            name=str(args.input),
         )
     finally:
         bar.close()
@@ -198,7 +208,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     bar = _ProgressBar(not args.quiet and not args.json)
     try:
         evaluation = evaluate(
-            volume.data, args.factor, voxel_size=volume.voxel_size, device=args.device, options=options, progress=bar
+            volume.data,
+            args.factor,
+            voxel_size=volume.voxel_size,
+            device=args.device,
+            options=options,
+            progress=bar,
+            name=str(args.reference),
         )
     finally:
         bar.close()
@@ -223,8 +239,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from .core.devices import resolve_device
     from .demo import run_demo
 
+    if args.time_budget <= 0:
+        raise UsageError(f"--time-budget {args.time_budget}: give a positive number of seconds")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file, not a folder; choose a folder for the demo's outputs")
+    resolve_device(args.device)
     run_demo(args.out, time_budget=args.time_budget, device=args.device, seed=args.seed)
     return 0
 

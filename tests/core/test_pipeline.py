@@ -50,7 +50,7 @@ def test_two_dimensional_input(volume):
     options = EnhanceOptions(steps=5, seed=0)
     result = run_to_end(enhance_steps(volume[5], (4, 4), voxel_size=(0.5, 0.5), options=options, device="cpu"))
     assert result.data.shape == (192, 192)
-    assert result.path.startswith("volume 4x4")
+    assert result.path.startswith("volume 2x2 + volume 2x2")  # gradual: 4 = 2 x 2
 
 
 @pytest.mark.parametrize("back_projection", [0, 10])

@@ -22,10 +22,25 @@ def undersampled_neurons() -> list[tuple[Any, dict, str]]:
     low = degrade_array(_reference(), SAMPLE_FACTOR)
     scale = tuple(v * f for v, f in zip(SAMPLE_VOXEL, SAMPLE_FACTOR, strict=True))
     translate = tuple(v * (f - 1) / 2 for v, f in zip(SAMPLE_VOXEL, SAMPLE_FACTOR, strict=True))
-    meta = {"name": "undersampled neurons", "scale": scale, "translate": translate, "colormap": "magma"}
+    meta = {
+        "name": "undersampled neurons",
+        "scale": scale,
+        "translate": translate,
+        "colormap": "magma",
+        "units": ("micrometer",) * 3,
+        "axis_labels": ("z", "y", "x"),
+        "metadata": {"self_vision_factor": SAMPLE_FACTOR},  # the widget proposes this factor
+    }
     return [(low, meta, "image")]
 
 
 def reference_neurons() -> list[tuple[Any, dict, str]]:
     """The same synthetic volume at full resolution, to check an enhanced result against."""
-    return [(_reference(), {"name": "reference neurons", "scale": SAMPLE_VOXEL, "colormap": "magma"}, "image")]
+    meta = {
+        "name": "reference neurons",
+        "scale": SAMPLE_VOXEL,
+        "colormap": "magma",
+        "units": ("micrometer",) * 3,
+        "axis_labels": ("z", "y", "x"),
+    }
+    return [(_reference(), meta, "image")]

@@ -52,10 +52,11 @@ class EnhanceOptions:
     seed: int | None = None
     batch_size: int | None = None
     learning_rate: float = 2e-3
-    loss: str = "l1"
+    loss: str = "l2"
     features: int = 16
     mapping: int = 3
     max_tile_output: int = 2**24
+    gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
 
     def settings(self, share: float) -> TrainSettings:
@@ -238,6 +239,56 @@ def _volume_patch(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...
     return tuple(patch)
 
 
+def gradual_steps(factor: Sequence[int]) -> list[tuple[int, ...]]:
+    """Split per-axis factors into steps of prime factors: (1, 4, 4) -> [(1, 2, 2), (1, 2, 2)].
+
+    Zero-shot pairs for a large factor come from a much coarser copy of the input, where small structures
+    vanish; small steps keep the pairs' scale close to the scale the model is applied at.
+    """
+    remaining = [int(f) for f in factor]
+    steps = []
+    while any(r > 1 for r in remaining):
+        step = tuple(_smallest_prime_factor(r) for r in remaining)
+        steps.append(step)
+        remaining = [r // s for r, s in zip(remaining, step, strict=True)]
+    return steps
+
+
+def _smallest_prime_factor(n: int) -> int:
+    if n == 1:
+        return 1
+    return next(p for p in range(2, n + 1) if n % p == 0)
+
+
+def _train_volume_model(
+    x: np.ndarray,
+    factor: tuple[int, ...],
+    options: EnhanceOptions,
+    settings: TrainSettings,
+    device: torch.device,
+    rng: np.random.Generator,
+    stage: str,
+    cancel: CancelToken | None,
+) -> Generator[Event, None, tuple[SelfVisionNet, TrainLog]]:
+    """Fit a volume-kind model of ``factor`` to (degrade(crop), crop) pairs cut from ``x``."""
+    model = SelfVisionNet(ModelConfig(factor, features=options.features, mapping=options.mapping))
+    patch = _volume_patch(x.shape, factor)
+    sampler = PatchSampler([x], patch, rng)
+    yield StageInfo(stage, f"learning {'x'.join(map(str, factor))} from {patch} patches of the input")
+    settings.batch_size = options.batch_size or (4 if len(patch) == 3 else 16)
+    log = yield from train_model(
+        model,
+        sampler,
+        settings,
+        device=device,
+        rng=rng,
+        stage=stage,
+        cancel=cancel,
+        rotate_lateral=factor[-1] == factor[-2] and patch[-1] == patch[-2],
+    )
+    return model, log
+
+
 def enhance_steps(
     volume: np.ndarray,
     factor: Sequence[int] | str | int,
@@ -246,12 +297,16 @@ def enhance_steps(
     options: EnhanceOptions | None = None,
     device: str | torch.device = "auto",
     cancel: CancelToken | None = None,
+    name: str = "input",
 ) -> Generator[Event, None, EnhanceResult]:
-    """Train on ``volume`` and enhance it; yields progress events and returns an :class:`EnhanceResult`."""
+    """Train on ``volume`` and enhance it; yields progress events and returns an :class:`EnhanceResult`.
+
+    ``name`` (e.g. the file) starts every error message about the data.
+    """
     options = options or EnhanceOptions()
-    check_volume(volume)
+    check_volume(volume, name)
     factor = parse_factor(factor, volume.ndim)
-    check_size(volume.shape, factor)
+    check_size(volume.shape, factor, name)
     dev = resolve_device(device)
     path = plan_path(volume.shape, factor, options.path)
     rng = np.random.default_rng(options.seed)
@@ -268,27 +323,19 @@ def enhance_steps(
     share = 1.0 / (int(has_lateral) + int(axial))
     source = x
     if has_lateral:
-        config = ModelConfig(lateral_factor, features=options.features, mapping=options.mapping)
-        model = SelfVisionNet(config)
-        patch = _volume_patch(x.shape, lateral_factor)
-        sampler = PatchSampler([x], patch, rng)
+        steps = gradual_steps(lateral_factor) if options.gradual else [lateral_factor]
+        distinct = list(dict.fromkeys(steps))
         name = "3d" if path == "3d" and factor[0] > 1 else "lateral"
-        yield StageInfo(name, f"learning {'x'.join(map(str, lateral_factor))} from {patch} patches of the input")
-        settings = options.settings(share)
-        settings.batch_size = options.batch_size or (4 if len(patch) == 3 else 16)
-        logs[name] = yield from train_model(
-            model,
-            sampler,
-            settings,
-            device=dev,
-            rng=rng,
-            stage=name,
-            cancel=cancel,
-            rotate_lateral=lateral_factor[-1] == lateral_factor[-2] and patch[-1] == patch[-2],
-        )
-        stages.append(Stage("volume", model))
+        models: dict[tuple[int, ...], SelfVisionNet] = {}
+        for step in distinct:
+            label = name if len(distinct) == 1 else f"{name} {'x'.join(map(str, step))}"
+            models[step], logs[label] = yield from _train_volume_model(
+                x, step, options, options.settings(share / len(distinct)), dev, rng, label, cancel
+            )
+        stages += [Stage("volume", models[step]) for step in steps]
         if axial:
-            source = _apply_stage(stages[-1], x, dev, False, options.max_tile_output)
+            for stage in stages:
+                source = _apply_stage(stage, source, dev, False, options.max_tile_output)
     if axial:
         fz = factor[0]
         lateral_spacing = z_out = None
@@ -346,11 +393,12 @@ def apply_model_steps(
     voxel_size: Sequence[float] | None = None,
     device: str | torch.device = "auto",
     ensemble: bool = False,
+    name: str = "input",
 ) -> Generator[Event, None, EnhanceResult]:
     """Enhance ``volume`` with an already trained model (no training)."""
-    check_volume(volume)
+    check_volume(volume, name)
     if volume.ndim != len(enhancer.factor):
-        raise DataError(f"the model enhances {len(enhancer.factor)}D images; the input is {volume.ndim}D")
+        raise DataError(f"{name}: is {volume.ndim}D but the model enhances {len(enhancer.factor)}D images")
     dev = resolve_device(device)
     normalizer = Normalizer.fit(volume)
     y = yield from enhancer.apply_steps(normalizer.forward(volume), device=dev, ensemble=ensemble)
@@ -385,6 +433,9 @@ def save_model(enhancer: Enhancer, path: str | Path) -> Path:
         raise UsageError(f"{target}: folder {target.parent} does not exist; create it or choose another path")
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # like any other new file, not mkstemp's 0600
     try:
         torch.save(enhancer.to_dict(), tmp)
         os.replace(tmp, target)

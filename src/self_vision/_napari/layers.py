@@ -1,0 +1,108 @@
+"""Glue between napari layers and the core: which layers qualify, what to send, how to place the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+#: Largest factor the widget offers per axis (the core's MAX_FACTOR).
+MAX_FACTOR = 16
+#: Metadata key a layer may carry with the factor it was undersampled by (the sample data sets it).
+FACTOR_KEY = "self_vision_factor"
+#: Metadata key of a result layer: its source layer's name, the factor and the leading-axes index used.
+RESULT_KEY = "self_vision_result"
+
+
+def unsupported_reason(layer: Any) -> str | None:
+    """Why ``layer`` cannot be enhanced, in plain words, or None when it can."""
+    from napari.layers import Image
+
+    if layer is None:
+        return "no image layer: open or drag in a 2D/3D image first"
+    if not isinstance(layer, Image):
+        kind = layer.__class__.__name__  # type() would name the PublicOnlyProxy napari hands to plugins
+        return f"layer '{layer.name}' is a {kind} layer; Self-Vision enhances Image layers only"
+    if layer.rgb:
+        return f"layer '{layer.name}' is RGB; split it into channels (one grey layer each) first"
+    if layer.multiscale:
+        return f"layer '{layer.name}' is multiscale; open a single resolution level to enhance it"
+    if layer.ndim < 2:
+        return f"layer '{layer.name}' has {layer.ndim} axis; give a 2D or 3D image"
+    return None
+
+
+def is_supported(layer: Any) -> bool:
+    """True for grey (non-RGB, single-scale) Image layers with 2 or more axes."""
+    return unsupported_reason(layer) is None
+
+
+def spatial_ndim(layer: Any) -> int:
+    """Axes the run works on: 2 for 2D layers, else the last 3."""
+    return 2 if layer.ndim == 2 else 3
+
+
+def current_volume(layer: Any, world_point: Sequence[float] | None = None) -> tuple[np.ndarray, tuple[int, ...]]:
+    """A private float-or-int copy of the 2D/3D data to enhance and the index of the leading axes used.
+
+    For 4D+ layers the leading axes are taken at ``world_point`` (the viewer's current position).
+    """
+    nd = spatial_ndim(layer)
+    lead = layer.ndim - nd
+    index: tuple[int, ...] = ()
+    if lead:
+        point = layer.world_to_data(world_point) if world_point is not None else [0] * layer.ndim
+        shape = layer.data.shape
+        index = tuple(int(np.clip(round(float(p)), 0, shape[i] - 1)) for i, p in enumerate(point[:lead]))
+    data = np.array(layer.data[index] if index else layer.data, copy=True)
+    return data, index
+
+
+def suggest_factors(scale: Sequence[float], lateral: int = 2) -> tuple[int, int]:
+    """(axial, lateral) factors: ``lateral`` and the axial factor making output voxels near-isotropic."""
+    scale = [float(s) for s in scale]
+    if len(scale) < 3 or scale[-1] <= 0:
+        return 1, lateral
+    target = scale[-1] / lateral
+    axial = round(scale[-3] / target) if scale[-3] > 0 else 1
+    return int(np.clip(axial, 1, MAX_FACTOR)), lateral
+
+
+def default_factors(layer: Any) -> tuple[int, int]:
+    """(axial, lateral) from the layer's metadata hint when present, else from its scale."""
+    hint = (layer.metadata or {}).get(FACTOR_KEY)
+    if hint is not None and len(hint) >= 2:
+        return (int(hint[-3]) if len(hint) >= 3 else 1), int(hint[-1])
+    return suggest_factors(layer.scale[-spatial_ndim(layer) :])
+
+
+def factor_tuple(ndim: int, axial: int, lateral: int) -> tuple[int, ...]:
+    """Per-axis factor for a 2D (Y, X) or 3D (Z, Y, X) run."""
+    return (lateral, lateral) if ndim == 2 else (axial, lateral, lateral)
+
+
+def result_name(source: str, factor: Sequence[int]) -> str:
+    """Name of the result layer, e.g. ``nuclei ×1×4×4``."""
+    return f"{source} ×{'×'.join(map(str, factor))}"
+
+
+def result_kwargs(layer: Any, factor: Sequence[int], index: Sequence[int] = ()) -> dict[str, Any]:
+    """Layer properties that make the result overlay ``layer`` exactly (scale, translate, units, look)."""
+    from ..core.geometry import output_translate, output_voxel_size
+
+    nd = len(factor)
+    scale = tuple(float(s) for s in layer.scale[-nd:])
+    translate = tuple(float(t) for t in layer.translate[-nd:])
+    kwargs: dict[str, Any] = {
+        "scale": output_voxel_size(scale, factor),
+        "translate": output_translate(scale, factor, translate),
+        "units": tuple(str(u) for u in layer.units[-nd:]),
+        "axis_labels": tuple(layer.axis_labels[-nd:]),
+        "colormap": layer.colormap,
+        "contrast_limits": tuple(layer.contrast_limits),
+        "gamma": layer.gamma,
+        "blending": layer.blending,
+        "metadata": {RESULT_KEY: {"source": layer.name, "factor": tuple(factor), "index": tuple(index)}},
+    }
+    return kwargs

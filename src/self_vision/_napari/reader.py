@@ -1,0 +1,75 @@
+"""napari reader for TIFF files: voxel size from ImageJ/OME metadata as ``scale``, one layer per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+LayerData = tuple[Any, dict[str, Any], str]
+SUFFIXES = (".tif", ".tiff")
+_SPATIAL = "ZYX"
+
+
+def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerData]] | None:
+    """Return :func:`read_tiffs` for ``.tif``/``.tiff`` paths, None for anything else."""
+    paths = [path] if isinstance(path, str) else list(path)
+    if not paths or not all(str(p).lower().endswith(SUFFIXES) for p in paths):
+        return None
+    return read_tiffs
+
+
+def read_tiffs(path: str | list[str]) -> list[LayerData]:
+    """Layer data for every file in ``path``."""
+    paths = [path] if isinstance(path, str) else list(path)
+    return [layer for p in paths for layer in read_tiff_layers(p)]
+
+
+def read_tiff_layers(path: str | Path) -> list[LayerData]:
+    """One image layer (or one per channel) with scale, units and axis labels from the file's metadata."""
+    import tifffile
+
+    from ..core.errors import DataError
+    from ..core.io import _physical_sizes
+
+    path = Path(path)
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            axes = series.axes.upper()
+            data = series.asarray()
+            sizes = _physical_sizes(tif, series)
+    except (OSError, ValueError, IndexError, tifffile.TiffFileError) as exc:
+        raise DataError(f"{path}: not a readable TIFF file ({exc}); check that it is a complete TIFF image") from None
+    data = np.asarray(data)
+    # drop singleton axes except Y and X; a leading unknown axis of a stack is Z
+    keep = [i for i, (a, n) in enumerate(zip(axes, data.shape, strict=True)) if n > 1 or a in "YX"]
+    data = data.reshape([data.shape[i] for i in keep])
+    axes = "".join(axes[i] for i in keep)
+    if "Z" not in axes and axes[:1] in ("Q", "I") and axes.endswith("YX") and len(axes) == 3:
+        axes = "Z" + axes[1:]
+    rgb = axes.endswith("S") and data.shape[-1] in (3, 4)
+    meta: dict[str, Any] = {"name": path.stem}
+    spatial = axes[:-1] if rgb else axes
+    channel = next((i for i, a in enumerate(spatial) if a in "CS"), None)
+    layer_axes = spatial.replace("C", "").replace("S", "") if channel is not None else spatial
+    unit = next((u for _, u in sizes.values() if u), None)
+    meta["scale"] = tuple(sizes[a][0] if a in sizes and a in _SPATIAL else 1.0 for a in layer_axes)
+    meta["units"] = tuple((_pint_unit(unit) if a in sizes and a in _SPATIAL else "pixel") for a in layer_axes)
+    meta["axis_labels"] = tuple(a.lower() for a in layer_axes)
+    if rgb:
+        meta["rgb"] = True
+    if channel is not None:
+        n = data.shape[channel]
+        meta["channel_axis"] = channel
+        meta["name"] = [f"{path.stem} [ch{i}]" for i in range(n)]
+    return [(data, meta, "image")]
+
+
+def _pint_unit(unit: str | None) -> str:
+    """A unit string napari (pint) understands; ``pixel`` when unknown."""
+    if unit is None:
+        return "pixel"
+    return {"µm": "micrometer", "Å": "angstrom", "in": "inch"}.get(unit, unit)

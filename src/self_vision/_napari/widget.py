@@ -1,0 +1,491 @@
+"""The Self-Vision dock: pick an image layer, set factors and quality, train in the background, add the result."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from napari.utils.notifications import show_error, show_info, show_warning
+from qtpy.QtCore import QEvent, Qt, Signal
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import compare, layers
+from .plot import LossPlot
+
+if TYPE_CHECKING:
+    import napari
+
+#: Quality presets: label -> seconds of training.
+PRESETS = {"Fast": 15.0, "Balanced": 40.0, "Best": 120.0}
+OPERATORS = ("area", "psf", "cubic")
+
+
+def _user_message(err: BaseException) -> str:
+    """A one-line message for an error from a run: what went wrong and what to do."""
+    from ..core.errors import SelfVisionError
+
+    if isinstance(err, SelfVisionError):
+        return str(err)
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if isinstance(err, MemoryError) or "out of memory" in text.lower():
+        return "out of memory: choose a smaller tile size (Advanced), a smaller factor, or the CPU device"
+    return f"Self-Vision run failed ({type(err).__name__}: {text}); see the console for details"
+
+
+class EnhanceWidget(QWidget):
+    """Dock widget: zero-shot resolution enhancement of the chosen image layer."""
+
+    #: Emitted when a run ends: "done", "cancelled" or "error".
+    run_finished = Signal(str)
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.model: Any = None  # the last trained or loaded Enhancer
+        self.result_layer: Any = None
+        self.source_layer: Any = None
+        self._worker: Any = None
+        self._cancel: Any = None
+        self._progress: Any = None
+        self._started = 0.0
+        self._hidden: dict[str, bool] | None = None
+        self._build()
+        self._connect_viewer()
+        self._refresh_layers()
+
+    # ------------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.layer_box = QComboBox(toolTip="Image layer to enhance (grey 2D/3D; for 4D+ the current 3D volume)")
+        self.layer_box.currentIndexChanged.connect(self._on_layer_changed)
+        form.addRow("Image", self.layer_box)
+        self.axial_spin = self._spin(1, layers.MAX_FACTOR, 1, "Upsampling along Z (1 = none)")
+        self.lateral_spin = self._spin(1, layers.MAX_FACTOR, 2, "Upsampling along Y and X")
+        factors = QHBoxLayout()
+        factors.addWidget(QLabel("axial"))
+        factors.addWidget(self.axial_spin)
+        factors.addWidget(QLabel("lateral"))
+        factors.addWidget(self.lateral_spin)
+        form.addRow("Factor", factors)
+        self.preset_box = QComboBox(toolTip="Training time: Fast 15 s, Balanced 40 s, Best 120 s")
+        self.preset_box.addItems(list(PRESETS))
+        self.preset_box.setCurrentText("Balanced")
+        form.addRow("Quality", self.preset_box)
+        self.device_box = QComboBox(toolTip="Where to train: Auto picks the first GPU, else the CPU")
+        form.addRow("Device", self.device_box)
+        self._fill_devices()
+        layout.addLayout(form)
+
+        self.advanced_button = QToolButton(text="Advanced", checkable=True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.toggled.connect(self._toggle_advanced)
+        layout.addWidget(self.advanced_button)
+        self.advanced = QWidget()
+        adv = QFormLayout(self.advanced)
+        adv.setContentsMargins(12, 0, 0, 0)
+        self.steps_spin = self._spin(0, 1_000_000, 0, "Training steps; 0 = as many as the quality's time allows")
+        self.steps_spin.setSpecialValueText("auto (time budget)")
+        adv.addRow("Steps", self.steps_spin)
+        self.operator_box = QComboBox(toolTip="How the microscope is assumed to sample: area mean, PSF, cubic")
+        self.operator_box.addItems(list(OPERATORS))
+        adv.addRow("Degradation", self.operator_box)
+        self.ensemble_check = QCheckBox("self-ensemble (8 flips, slower, smoother)")
+        adv.addRow("", self.ensemble_check)
+        self.seed_spin = self._spin(-1, 2**31 - 1, -1, "Random seed; -1 = different every run")
+        self.seed_spin.setSpecialValueText("random")
+        adv.addRow("Seed", self.seed_spin)
+        self.backproj_spin = self._spin(0, 100, 10, "Rounds of data consistency with the input after the network")
+        adv.addRow("Back-projection", self.backproj_spin)
+        self.tile_spin = self._spin(1, 1024, 16, "Largest output tile in megavoxels; lower it if memory runs out")
+        self.tile_spin.setSuffix(" Mvox")
+        adv.addRow("Tile size", self.tile_spin)
+        self.replace_check = QCheckBox("replace the previous result layer")
+        self.replace_check.setChecked(True)
+        adv.addRow("", self.replace_check)
+        self.advanced.setVisible(False)
+        layout.addWidget(self.advanced)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self._on_start_clicked)
+        layout.addWidget(self.start_button)
+        self.progress_bar = QProgressBar(textVisible=True)
+        self.progress_bar.setFormat("idle")
+        self.progress_bar.setValue(0)
+        layout.addWidget(self.progress_bar)
+        self.status = QLabel("Choose an image layer and press Start.", wordWrap=True)
+        layout.addWidget(self.status)
+        self.plot = LossPlot()
+        layout.addWidget(self.plot)
+
+        models = QHBoxLayout()
+        self.save_button = QPushButton("Save model…", toolTip="Save the last trained model to a file")
+        self.save_button.clicked.connect(lambda: self.save_model())
+        self.save_button.setEnabled(False)
+        self.load_button = QPushButton("Load model…", toolTip="Apply a saved model to the chosen layer (no training)")
+        self.load_button.clicked.connect(lambda: self.load_model())
+        models.addWidget(self.save_button)
+        models.addWidget(self.load_button)
+        layout.addLayout(models)
+
+        views = QHBoxLayout()
+        self.grid_button = QPushButton("Side by side", toolTip="Input and result in linked views (grid mode)")
+        self.grid_button.clicked.connect(self.toggle_side_by_side)
+        views.addWidget(self.grid_button)
+        for plane in compare.PLANES:
+            button = QPushButton(plane, toolTip=f"Show the {plane} plane of all layers")
+            button.setMaximumWidth(44)
+            button.clicked.connect(lambda _=False, p=plane: compare.show_plane(self.viewer, p))
+            views.addWidget(button)
+        layout.addLayout(views)
+        layout.addStretch(1)
+        self._settings = [
+            self.layer_box,
+            self.axial_spin,
+            self.lateral_spin,
+            self.preset_box,
+            self.device_box,
+            self.advanced,
+            self.load_button,
+            self.save_button,
+        ]
+
+    @staticmethod
+    def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
+        spin = QSpinBox(toolTip=tip)
+        spin.setRange(low, high)
+        spin.setValue(value)
+        return spin
+
+    def _fill_devices(self) -> None:
+        from ..core.devices import available_devices
+
+        self.device_box.addItem("Auto", "auto")
+        devices = available_devices()
+        for info in devices:
+            self.device_box.addItem(info.label, info.name)
+        if not any(d.name.startswith("cuda") for d in devices):
+            self.device_box.addItem("cuda — not available (no CUDA GPU or a CPU-only torch)", None)
+            item = self.device_box.model().item(self.device_box.count() - 1)
+            item.setEnabled(False)
+            item.setToolTip("Install a CUDA build of PyTorch on a machine with an NVIDIA GPU to train on it")
+
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    # ------------------------------------------------------------------ layers
+
+    def _connect_viewer(self) -> None:
+        events = self.viewer.layers.events
+        self._viewer_callbacks = [
+            (events.inserted, self._refresh_layers),
+            (events.removed, self._refresh_layers),
+            (events.reordered, self._refresh_layers),
+            (self.viewer.layers.selection.events.active, self._follow_active),
+        ]
+        for emitter, callback in self._viewer_callbacks:
+            emitter.connect(callback)
+
+    def _disconnect_viewer(self) -> None:
+        for emitter, callback in getattr(self, "_viewer_callbacks", []):
+            emitter.disconnect(callback)
+        self._viewer_callbacks = []
+
+    def _refresh_layers(self, event: Any = None) -> None:
+        current = self.selected_layer()
+        self.layer_box.blockSignals(True)
+        self.layer_box.clear()
+        for layer in self.viewer.layers:
+            if layers.is_supported(layer):
+                self.layer_box.addItem(layer.name, layer)
+                layer.events.name.connect(self._rename_layer)
+        self.layer_box.blockSignals(False)
+        index = self.layer_box.findData(current) if current is not None else -1
+        if index < 0:
+            active = self.viewer.layers.selection.active
+            index = self.layer_box.findData(active) if active is not None else -1
+        self.layer_box.setCurrentIndex(max(index, 0) if self.layer_box.count() else -1)
+        if index < 0 or self.layer_box.itemData(index) is not current:
+            self._on_layer_changed()
+
+    def _rename_layer(self, event: Any) -> None:
+        index = self.layer_box.findData(event.source)
+        if index >= 0:
+            self.layer_box.setItemText(index, event.source.name)
+
+    def _follow_active(self, event: Any = None) -> None:
+        active = self.viewer.layers.selection.active
+        index = self.layer_box.findData(active) if active is not None else -1
+        if index >= 0 and not self.is_running:
+            self.layer_box.setCurrentIndex(index)
+
+    def selected_layer(self) -> Any:
+        """The layer the picker shows, or None."""
+        return self.layer_box.currentData() if self.layer_box.count() else None
+
+    def _on_layer_changed(self, index: int = 0) -> None:
+        layer = self.selected_layer()
+        if layer is None:
+            return
+        axial, lateral = layers.default_factors(layer)
+        self.axial_spin.setEnabled(layers.spatial_ndim(layer) == 3)
+        self.axial_spin.setValue(axial if layers.spatial_ndim(layer) == 3 else 1)
+        self.lateral_spin.setValue(lateral)
+
+    # ------------------------------------------------------------------ running
+
+    @property
+    def is_running(self) -> bool:
+        return self._worker is not None
+
+    def _on_start_clicked(self) -> None:
+        if self.is_running:
+            self.cancel()
+        else:
+            self.start()
+
+    def options(self) -> Any:
+        """The EnhanceOptions the current settings describe."""
+        from ..core.pipeline import EnhanceOptions
+
+        steps = self.steps_spin.value() or None
+        return EnhanceOptions(
+            steps=steps,
+            time_budget=None if steps else PRESETS[self.preset_box.currentText()],
+            operator=self.operator_box.currentText(),
+            ensemble=self.ensemble_check.isChecked(),
+            seed=None if self.seed_spin.value() < 0 else self.seed_spin.value(),
+            back_projection=self.backproj_spin.value(),
+            max_tile_output=self.tile_spin.value() * 2**20,
+        )
+
+    def _check_layer(self) -> Any:
+        layer = self.selected_layer()
+        if layer is None:
+            active = self.viewer.layers.selection.active
+            reason = layers.unsupported_reason(active)
+            if active is None and len(self.viewer.layers):
+                reason = "no layer here can be enhanced: Self-Vision needs a grey 2D/3D Image layer"
+            self._fail(reason)
+        return layer
+
+    def start(self, model: Any = None) -> bool:
+        """Start a run on the chosen layer (training, or applying ``model``); False if it could not start."""
+        from .worker import RunRequest
+
+        layer = self._check_layer()
+        if layer is None:
+            return False
+        data, index = layers.current_volume(layer, self.viewer.dims.point)
+        nd = data.ndim
+        if model is not None:
+            factor = tuple(model.factor)
+        else:
+            factor = layers.factor_tuple(nd, self.axial_spin.value(), self.lateral_spin.value())
+        request = RunRequest(
+            data=data,
+            factor=factor,
+            voxel_size=tuple(float(s) for s in layer.scale[-nd:]),
+            options=None if model is not None else self.options(),
+            device=self.device_box.currentData() or "auto",
+            model=model,
+        )
+        self._begin(layer, factor, index, request)
+        return True
+
+    def _begin(self, layer: Any, factor: tuple[int, ...], index: tuple[int, ...], request: Any) -> None:
+        from napari.utils import progress
+
+        from ..core.events import CancelToken
+        from .worker import start_run
+
+        self._run = (layer, factor, index)
+        self._cancel = CancelToken()
+        self.plot.clear()
+        for widget in self._settings:
+            widget.setEnabled(False)
+        self.start_button.setText("Cancel")
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.setFormat("starting…")
+        what = "applying the model to" if request.model is not None else "learning from"
+        self.status.setText(f"{what} '{layer.name}' (factor {'×'.join(map(str, factor))})…")
+        self._progress = progress(total=0, desc=f"Self-Vision: {layer.name}")
+        self._started = time.perf_counter()
+        self._worker = start_run(
+            request,
+            self._cancel,
+            yielded=self._on_event,
+            returned=self._on_returned,
+            errored=self._on_errored,
+            finished=self._on_finished,
+        )
+
+    def cancel(self) -> None:
+        """Ask the running job to stop; the widget goes idle when the worker has finished."""
+        if self._worker is None:
+            return
+        self._cancel.cancel()
+        self._worker.quit()
+        self._outcome = "cancelled"
+        self.status.setText("cancelling…")
+        self.start_button.setEnabled(False)
+
+    def _on_event(self, event: Any) -> None:
+        from ..core.events import InferProgress, StageInfo
+        from .worker import TrainBatch
+
+        if isinstance(event, TrainBatch):
+            e = event.latest
+            self.plot.add_losses(e.stage, event.losses)
+            self.progress_bar.setRange(0, max(e.total, 1))
+            self.progress_bar.setValue(min(e.step, e.total))
+            self.progress_bar.setFormat(f"{e.stage}: step {e.step}/{e.total} · ETA {e.eta:.0f} s")
+            if self._progress is not None:
+                self._progress.total = max(e.total, 1)
+                self._progress.n = min(e.step, e.total)
+                self._progress.set_description(f"Self-Vision {e.stage}: loss {e.loss:.4f}")
+        elif isinstance(event, StageInfo):
+            self.status.setText(event.message)
+        elif isinstance(event, InferProgress):
+            self.progress_bar.setRange(0, max(event.total, 1))
+            self.progress_bar.setValue(event.done)
+            self.progress_bar.setFormat(f"enhancing: {event.done}/{event.total}")
+
+    def _on_returned(self, result: Any) -> None:
+        if self._cancel is not None and self._cancel.cancelled:
+            return
+        layer, factor, index = self._run
+        self.model = result.model
+        try:
+            self._add_result(layer, result.data, factor, index)
+        except Exception as err:  # never let a slot raise: napari would abort
+            self._outcome = "error"
+            self._fail(f"could not add the result layer ({type(err).__name__}: {err})")
+            return
+        seconds = time.perf_counter() - self._started
+        self._outcome = "done"
+        self.status.setText(f"done in {seconds:.0f} s ({result.path}); added '{self.result_layer.name}'")
+
+    def _add_result(self, layer: Any, data: Any, factor: tuple[int, ...], index: tuple[int, ...]) -> None:
+        kwargs = layers.result_kwargs(layer, factor, index)
+        name = layers.result_name(layer.name, factor)
+        if name in self.viewer.layers and self.replace_check.isChecked():  # LayerList has no .get
+            self.viewer.layers.remove(name)
+        self.result_layer = self.viewer.add_image(data, name=name, **kwargs)
+        self.source_layer = layer
+
+    def _on_errored(self, err: BaseException) -> None:
+        from ..core.errors import CancelledError
+
+        if isinstance(err, CancelledError) or (self._cancel is not None and self._cancel.cancelled):
+            self._outcome = "cancelled"
+            return
+        self._outcome = "error"
+        self._fail(_user_message(err))
+
+    def _on_finished(self) -> None:
+        outcome = getattr(self, "_outcome", None) or "cancelled"
+        self._worker = None
+        self._outcome = None
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+        for widget in self._settings:
+            widget.setEnabled(True)
+        self.save_button.setEnabled(self.model is not None)
+        self.start_button.setEnabled(True)
+        self.start_button.setText("Start")
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setValue(100 if outcome == "done" else 0)
+        self.progress_bar.setFormat({"done": "done", "cancelled": "cancelled"}.get(outcome, "failed"))
+        if outcome == "cancelled":
+            self.status.setText("cancelled; nothing was added")
+        self.run_finished.emit(outcome)
+
+    def _fail(self, message: str) -> None:
+        self.status.setText(message)
+        show_error(message)
+
+    # ------------------------------------------------------------------ models
+
+    def save_model(self, path: str | None = None) -> str | None:
+        """Save the last trained model (asks for a file when ``path`` is None); returns the path written."""
+        if self.model is None:
+            show_warning("no trained model yet: run Start first, or load one")
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save Self-Vision model", "", "Self-Vision model (*.pt)")
+            if not path:
+                return None
+            if not path.endswith(".pt"):
+                path += ".pt"
+        from ..core.errors import SelfVisionError
+        from ..core.pipeline import save_model
+
+        try:
+            written = save_model(self.model, path)
+        except SelfVisionError as err:
+            self._fail(str(err))
+            return None
+        show_info(f"model saved to {written}")
+        return str(written)
+
+    def load_model(self, path: str | None = None) -> bool:
+        """Load a saved model (asks when ``path`` is None) and apply it to the chosen layer without training."""
+        if path is None:
+            filters = "Self-Vision model (*.pt);;All files (*)"
+            path, _ = QFileDialog.getOpenFileName(self, "Load Self-Vision model", "", filters)
+            if not path:
+                return False
+        from ..core.errors import SelfVisionError
+        from ..core.pipeline import load_model
+
+        try:
+            model = load_model(path)
+        except SelfVisionError as err:
+            self._fail(str(err))
+            return False
+        self.model = model
+        self.save_button.setEnabled(True)
+        return self.start(model=model)
+
+    # ------------------------------------------------------------------ comparing
+
+    def toggle_side_by_side(self) -> None:
+        """Input and result side by side in grid mode (press again to go back)."""
+        shown = [x for x in (self.source_layer, self.result_layer) if x is not None and x in self.viewer.layers]
+        if not shown and self.selected_layer() is not None:
+            shown = [self.selected_layer()]
+        self._hidden = compare.side_by_side(self.viewer, shown, self._hidden)
+
+    # ------------------------------------------------------------------ closing
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ParentChange and self.parent() is None:  # the dock was removed
+            self.shutdown()
+        return super().event(event)
+
+    def closeEvent(self, event: Any) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Cancel a running job and stop following the viewer (the widget is going away)."""
+        self.cancel()
+        self._disconnect_viewer()

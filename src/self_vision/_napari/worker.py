@@ -1,0 +1,113 @@
+"""Background runs for the dock widget: a plain generator around the core, started in napari's ``thread_worker``.
+
+:func:`run_events` holds no Qt and touches no viewer: it drives the core generator, forwards stage and
+inference events, batches training steps into at most ~10 :class:`TrainBatch` updates per second (so the
+GUI thread is never flooded with signals) and returns the core's ``EnhanceResult``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # heavy imports stay out of module top level (napari starts fast)
+    from napari.qt.threading import GeneratorWorker
+
+    from ..core.events import CancelToken, TrainProgress
+    from ..core.pipeline import EnhanceOptions, Enhancer, EnhanceResult
+
+#: Seconds between two training updates sent to the GUI thread.
+UPDATE_INTERVAL = 0.1
+
+
+@dataclass
+class RunRequest:
+    """Everything one run needs, captured on the GUI thread; ``data`` is a private copy of the layer's data."""
+
+    data: np.ndarray
+    factor: tuple[int, ...]
+    voxel_size: tuple[float, ...] | None
+    options: EnhanceOptions | None = None
+    device: str = "auto"
+    model: Enhancer | None = None  # apply this trained model instead of training
+
+
+@dataclass
+class TrainBatch:
+    """Training steps since the last update: the newest event plus every loss in between."""
+
+    latest: TrainProgress
+    losses: list[float] = field(default_factory=list)
+
+
+def run_events(
+    request: RunRequest, cancel: CancelToken, *, num_threads: int | None = None, interval: float = UPDATE_INTERVAL
+) -> Generator[Any, None, EnhanceResult]:
+    """Train (or apply ``request.model``) and return the result; yields StageInfo, InferProgress and TrainBatch."""
+    import torch
+
+    from ..core.errors import CancelledError
+    from ..core.events import TrainProgress
+    from ..core.pipeline import apply_model_steps, enhance_steps
+
+    if num_threads:  # torch's intra-op thread count is per thread: match the GUI thread's setting
+        torch.set_num_threads(num_threads)
+    if request.model is not None:
+        gen = apply_model_steps(request.model, request.data, voxel_size=request.voxel_size, device=request.device)
+    else:
+        gen = enhance_steps(
+            request.data,
+            request.factor,
+            voxel_size=request.voxel_size,
+            options=request.options,
+            device=request.device,
+            cancel=cancel,
+        )
+    pending: TrainBatch | None = None
+    last = 0.0
+    try:
+        while True:
+            try:
+                event = next(gen)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            if cancel.cancelled:
+                raise CancelledError("cancelled by the user")
+            if isinstance(event, TrainProgress):
+                if pending is None:
+                    pending = TrainBatch(event)
+                pending.latest = event
+                pending.losses.append(event.loss)
+                now = time.perf_counter()
+                if now - last >= interval or event.step >= event.total:
+                    yield pending
+                    pending, last = None, now
+                continue
+            if pending is not None:
+                yield pending
+                pending = None
+            yield event
+    finally:
+        gen.close()
+        if torch.cuda.is_available():  # give GPU memory back after every run, failed ones included
+            torch.cuda.empty_cache()
+    if pending is not None:
+        yield pending
+    return result
+
+
+def start_run(request: RunRequest, cancel: CancelToken, **connect: Any) -> GeneratorWorker:
+    """Start :func:`run_events` in napari's ``thread_worker``; ``connect`` maps signal names to callbacks."""
+    import torch
+    from napari.qt.threading import create_worker
+
+    worker = create_worker(
+        run_events, request, cancel, num_threads=torch.get_num_threads(), _connect=connect, _start_thread=False
+    )
+    worker.start()
+    return worker

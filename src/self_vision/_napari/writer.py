@@ -1,0 +1,25 @@
+"""napari writer: an image layer to an ImageJ TIFF whose voxel size is the layer's scale."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def write_image(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
+    """Write a grey 2D/3D image layer to ``path`` (.tif/.tiff) with its scale as voxel size; returns [path]."""
+    import numpy as np
+
+    from ..core.errors import UsageError
+    from ..core.io import normalize_unit, write_tiff
+
+    if meta.get("rgb"):
+        raise UsageError(f"{path}: RGB layers are not written by Self-Vision; use napari's built-in TIFF writer")
+    array = np.asarray(data)
+    if array.ndim not in (2, 3):
+        raise UsageError(f"{path}: the layer has {array.ndim} axes; Self-Vision writes 2D or 3D images only")
+    scale = tuple(float(s) for s in meta.get("scale") or (1.0,) * array.ndim)
+    units = [normalize_unit(str(u)) for u in meta.get("units") or ()]
+    spatial = [u for u in units if u is not None]
+    unit = spatial[-1] if spatial else None
+    written = write_tiff(path, array, voxel_size=scale[-array.ndim :], unit=unit, overwrite=True)
+    return [str(written)]

@@ -1,0 +1,57 @@
+"""Fixtures for the napari tests: they need napari, pytest-qt and a display (run them under ``xvfb-run -a``)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("pytestqt")
+
+if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
+    pytest.skip("napari tests need a display: run them under `xvfb-run -a`", allow_module_level=True)
+
+#: Voxel size (Z, Y, X) and placement of the test layer.
+SCALE = (2.0, 0.5, 0.5)
+TRANSLATE = (1.0, 2.0, 3.0)
+
+
+@pytest.fixture
+def widget_and_viewer(make_napari_viewer):
+    """A viewer with the dock built from the manifest, as a user opens it from the Plugins menu."""
+    viewer = make_napari_viewer()
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-self-vision", "Enhance resolution")
+    yield widget, viewer, dock
+    widget.cancel()
+
+
+@pytest.fixture
+def image_layer(widget_and_viewer, small_volume: np.ndarray):
+    """The small test volume as a calibrated, translated image layer with its own look."""
+    _, viewer, _ = widget_and_viewer
+    return viewer.add_image(
+        small_volume,
+        name="cells",
+        scale=SCALE,
+        translate=TRANSLATE,
+        units=("micrometer",) * 3,
+        axis_labels=("z", "y", "x"),
+        colormap="viridis",
+        contrast_limits=(0.05, 0.8),
+    )
+
+
+@pytest.fixture
+def quick():
+    """Sets the widget up for a short run: a few steps (0: the preset's time budget), few back-projection rounds."""
+
+    def setup(widget, steps: int = 10, axial: int = 1, lateral: int = 2) -> None:
+        widget.steps_spin.setValue(steps)
+        widget.backproj_spin.setValue(2)
+        widget.seed_spin.setValue(0)
+        widget.axial_spin.setValue(axial)
+        widget.lateral_spin.setValue(lateral)
+
+    return setup
