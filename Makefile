@@ -22,7 +22,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
-	$(PY) -m pytest
+	# napari/Qt tests need a display: a virtual X server (xvfb-run, installed by .ci/run) when there is one
+	if command -v xvfb-run >/dev/null; then xvfb-run -a $(PY) -m pytest; else $(PY) -m pytest; fi
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/quality.py

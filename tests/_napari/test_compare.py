@@ -16,12 +16,12 @@ def test_side_by_side_shows_input_and_result_only_and_restores(make_napari_viewe
     b = viewer.add_image(np.zeros((4, 16, 16)), name="result", scale=(1, 0.5, 0.5))
     other = viewer.add_image(np.zeros((4, 8, 8)), name="other")
     saved = compare.side_by_side(viewer, [a, b])
-    assert viewer.grid.enabled
+    assert compare.grid_of(viewer).enabled
     assert a.visible
     assert b.visible
     assert not other.visible
     assert compare.side_by_side(viewer, [a, b], saved) is None
-    assert not viewer.grid.enabled
+    assert not compare.grid_of(viewer).enabled
     assert other.visible
 
 

@@ -14,5 +14,5 @@ def test_sample_data_opens_in_napari(widget_and_viewer):
     low, ref = viewer.layers
     assert low.data.shape[1] * 4 == ref.data.shape[1]
     assert str(low.units[0]) == "micrometer"
-    widget.layer_box.setCurrentIndex(widget.layer_box.findData(low))
+    widget.select_layer(low)
     assert (widget.axial_spin.value(), widget.lateral_spin.value()) == (1, 4)

@@ -79,7 +79,7 @@ def test_run_adds_an_aligned_result_and_leaves_the_input_alone(widget_and_viewer
     path = widget.save_model(str(tmp_path / "model.pt"))
     assert path is not None
     other = viewer.add_image(image_layer.data[:, :32, :32].copy(), name="other", scale=SCALE)
-    widget.layer_box.setCurrentIndex(widget.layer_box.findData(other))
+    widget.select_layer(other)
     with qtbot.waitSignal(widget.run_finished, timeout=30_000) as done:
         assert widget.load_model(path)
     assert done.args == ["done"], widget.status.text()

@@ -19,26 +19,33 @@ def show_plane(viewer: Any, plane: str) -> None:
     viewer.reset_view()
 
 
+def grid_of(viewer: Any) -> Any:
+    """The viewer's grid settings: ``viewer.canvas.grid`` since napari 0.9, ``viewer.grid`` before."""
+    canvas = getattr(viewer, "canvas", None)
+    return canvas.grid if canvas is not None and hasattr(canvas, "grid") else viewer.grid
+
+
 def side_by_side(viewer: Any, layers: list[Any], hidden: dict[str, bool] | None = None) -> dict[str, bool] | None:
     """Toggle grid mode showing only ``layers`` (linked cameras); returns the visibility to restore later.
 
     Call with the dict returned by the enabling call to switch back and restore the other layers.
     """
-    if viewer.grid.enabled:
-        viewer.grid.enabled = False
+    grid = grid_of(viewer)
+    if grid.enabled:
+        grid.enabled = False
         for layer in viewer.layers:
             if hidden and layer.name in hidden:
                 layer.visible = hidden[layer.name]
         return None
-    keep = {id(layer) for layer in layers}
     saved = {}
     for layer in viewer.layers:
-        if id(layer) not in keep:
+        if not any(layer == kept for kept in layers):  # ==, not id(): plugins get a new proxy per access
             saved[layer.name] = layer.visible
             layer.visible = False
         else:
             layer.visible = True
-    viewer.grid.stride = 1
-    viewer.grid.enabled = True
+    grid.stride = 1
+    grid.shape = (-1, -1)
+    grid.enabled = True
     viewer.reset_view()
     return saved

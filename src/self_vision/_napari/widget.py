@@ -62,6 +62,7 @@ class EnhanceWidget(QWidget):
         self._progress: Any = None
         self._started = 0.0
         self._hidden: dict[str, bool] | None = None
+        self._choices: list[Any] = []
         self._build()
         self._connect_viewer()
         self._refresh_layers()
@@ -211,33 +212,48 @@ class EnhanceWidget(QWidget):
         current = self.selected_layer()
         self.layer_box.blockSignals(True)
         self.layer_box.clear()
-        for layer in self.viewer.layers:
-            if layers.is_supported(layer):
-                self.layer_box.addItem(layer.name, layer)
-                layer.events.name.connect(self._rename_layer)
+        self._choices = [layer for layer in self.viewer.layers if layers.is_supported(layer)]
+        for layer in self._choices:
+            self.layer_box.addItem(layer.name)
+            layer.events.name.connect(self._rename_layer)
         self.layer_box.blockSignals(False)
-        index = self.layer_box.findData(current) if current is not None else -1
+        index = self.index_of(current)
         if index < 0:
-            active = self.viewer.layers.selection.active
-            index = self.layer_box.findData(active) if active is not None else -1
-        self.layer_box.setCurrentIndex(max(index, 0) if self.layer_box.count() else -1)
-        if index < 0 or self.layer_box.itemData(index) is not current:
+            index = self.index_of(self.viewer.layers.selection.active)
+        self.layer_box.setCurrentIndex(max(index, 0) if self._choices else -1)
+        if index < 0 or self.selected_layer() != current:
             self._on_layer_changed()
 
+    def index_of(self, layer: Any) -> int:
+        """Position of ``layer`` in the picker, -1 if absent.
+
+        Compared with ``==``: napari hands plugins proxies of its layers, a new one per access, which
+        compare equal to (but are not) each other; Qt's ``findData`` would miss them.
+        """
+        if layer is None:
+            return -1
+        return next((i for i, choice in enumerate(self._choices) if choice == layer), -1)
+
     def _rename_layer(self, event: Any) -> None:
-        index = self.layer_box.findData(event.source)
+        index = self.index_of(event.source)
         if index >= 0:
             self.layer_box.setItemText(index, event.source.name)
 
     def _follow_active(self, event: Any = None) -> None:
-        active = self.viewer.layers.selection.active
-        index = self.layer_box.findData(active) if active is not None else -1
+        index = self.index_of(self.viewer.layers.selection.active)
         if index >= 0 and not self.is_running:
+            self.layer_box.setCurrentIndex(index)
+
+    def select_layer(self, layer: Any) -> None:
+        """Show ``layer`` in the picker (if it can be enhanced)."""
+        index = self.index_of(layer)
+        if index >= 0:
             self.layer_box.setCurrentIndex(index)
 
     def selected_layer(self) -> Any:
         """The layer the picker shows, or None."""
-        return self.layer_box.currentData() if self.layer_box.count() else None
+        index = self.layer_box.currentIndex()
+        return self._choices[index] if 0 <= index < len(self._choices) else None
 
     def _on_layer_changed(self, index: int = 0) -> None:
         layer = self.selected_layer()
