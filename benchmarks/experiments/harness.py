@@ -26,7 +26,9 @@ from self_vision.core.model import pixel_shuffle_nd
 from self_vision.core.patches import PatchSampler, augment
 from self_vision.core.quality import back_projection_baseline, crop_reference, degrade_array, score
 
-torch.set_num_threads(2)
+import os
+torch.set_num_threads(int(os.environ.get("SV_THREADS", "1")))
+torch.set_flush_denormal(True)
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cortex_2p_signal.tif"
 VOXEL = (5.0, 2.0, 2.0)
 CACHE = Path("/tmp/sv_exp_cache")
@@ -98,10 +100,28 @@ def base_up(x: torch.Tensor, factor, kind: str) -> torch.Tensor:
         mode = "trilinear" if x.ndim == 5 else "bilinear"
         return F.interpolate(x, scale_factor=tuple(float(f) for f in factor), mode=mode, align_corners=False)
     if kind == "cubic":
-        a = x.numpy()
-        out = np.stack([cubic_upsample(a[i, 0], factor) for i in range(a.shape[0])])[:, None]
-        return torch.from_numpy(out)
+        nd = len(factor)
+        y = x
+        for axis, f in enumerate(factor):
+            if f == 1:
+                continue
+            dim = y.ndim - nd + axis
+            m = cubic_matrix(y.shape[dim], f)
+            y = torch.movedim(torch.movedim(y, dim, -1) @ m.T, -1, dim)
+        return y.contiguous()
     raise ValueError(kind)
+
+
+_MATS = {}
+
+
+def cubic_matrix(n: int, f: int) -> torch.Tensor:
+    """The (n*f, n) matrix of scipy's cubic-spline zoom (reflect, grid_mode) along one axis."""
+    if (n, f) not in _MATS:
+        eye = np.eye(n, dtype=np.float32)
+        cols = [cubic_upsample(eye[i][None, :].repeat(4, 0), (1, f))[0] for i in range(n)]
+        _MATS[(n, f)] = torch.from_numpy(np.stack(cols, 1).astype(np.float32))
+    return _MATS[(n, f)]
 
 
 def load_case(factor):
@@ -150,9 +170,7 @@ def train(net: Net, sampler: PatchSampler, cfg: Cfg, factor, rng, rotate: bool, 
     nd = len(factor)
     while True:
         el = time.perf_counter() - start
-        frac = el / cfg.budget
-        if cfg.steps:
-            frac = max(frac, step / cfg.steps) if cfg.budget else step / cfg.steps
+        frac = step / cfg.steps if cfg.steps else el / cfg.budget
         if frac >= 1:
             break
         for g in opt.param_groups:

@@ -32,7 +32,7 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
     import tifffile
 
     from ..core.errors import DataError
-    from ..core.io import _physical_sizes
+    from ..core.io import physical_sizes
 
     path = Path(path)
     try:
@@ -40,7 +40,7 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
             series = tif.series[0]
             axes = series.axes.upper()
             data = series.asarray()
-            sizes = _physical_sizes(tif, series)
+            sizes = physical_sizes(tif, series)
     except (OSError, ValueError, IndexError, tifffile.TiffFileError) as exc:
         raise DataError(f"{path}: not a readable TIFF file ({exc}); check that it is a complete TIFF image") from None
     data = np.asarray(data)

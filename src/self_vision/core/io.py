@@ -27,7 +27,7 @@ import tifffile
 
 from .errors import DataError, UsageError
 
-__all__ = ["Volume", "check_output_path", "normalize_unit", "read_tiff", "write_tiff"]
+__all__ = ["Volume", "check_output_path", "normalize_unit", "physical_sizes", "read_tiff", "write_tiff"]
 
 MICRON = "µm"
 
@@ -137,7 +137,7 @@ def read_tiff(path: str | Path, *, channel: int | None = None, timepoint: int | 
             shape = tuple(int(n) for n in series.shape)
             if math.prod(shape) == 0:
                 raise DataError(f"{path}: contains no image data (shape {_fmt_shape(shape)}); check the file")
-            sizes = _physical_sizes(tif, series)
+            sizes = physical_sizes(tif, series)
             # Decide what to select before reading, so a wrong request fails fast.
             plan = _plan_axes(path, raw_axes, shape, channel=channel, timepoint=timepoint)
             try:
@@ -266,7 +266,7 @@ def _voxel_size_for(
     return None, None
 
 
-def _physical_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries) -> dict[str, tuple[float, str | None]]:
+def physical_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries) -> dict[str, tuple[float, str | None]]:
     """Per-axis (``"X"``, ``"Y"``, ``"Z"``) physical size and unit found in the file's metadata."""
     with suppress(Exception):  # metadata is best effort; never fail a read because of it
         if tif.is_ome and tif.ome_metadata:
