@@ -27,7 +27,7 @@ from .devices import resolve_device
 from .errors import DataError, UsageError
 from .events import CancelToken, Event, InferProgress, StageInfo
 from .geometry import output_voxel_size
-from .infer import predict, predict_planes, self_ensemble
+from .infer import DEFAULT_MAX_TILE_OUTPUT, predict, predict_planes, self_ensemble
 from .intensity import Normalizer
 from .model import ModelConfig, SelfVisionNet
 from .patches import PatchSampler
@@ -55,7 +55,7 @@ class EnhanceOptions:
     loss: str = "l2"
     features: int = 16
     mapping: int = 3
-    max_tile_output: int = 2**24
+    max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
     gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
 
@@ -104,7 +104,7 @@ class Enhancer:
         device: torch.device,
         ensemble: bool = False,
         back_projection: int | None = None,
-        max_tile_output: int = 2**24,
+        max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT,
     ) -> Generator[Event, None, np.ndarray]:
         """Enhance a normalised array; yields one event per stage."""
         if normalized.ndim != len(self.factor):
