@@ -83,7 +83,13 @@ def run_case(
     net_only = result.model.apply(result.normalizer.forward(low), back_projection=0)
     add(f"network ({result.path.split(' + back')[0]})", result.normalizer.inverse(net_only), result.train_seconds)
     add("network + back-projection", result.data, result.train_seconds)
+    check = result.self_check
+    rows[-1]["self_check"] = None if check is None else check.gains
     return rows
+
+
+def _gains(gains: dict[str, float] | None) -> str:
+    return "" if not gains else ", ".join(f"{k} {v:+.2f}" for k, v in gains.items())
 
 
 def main() -> None:
@@ -114,8 +120,8 @@ def main() -> None:
         f"# {time.strftime('%Y-%m-%d')} on {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} threads, torch {torch.__version__}"
     )
-    print("| volume | factor | method | PSNR | SSIM | PSNR fg | SSIM fg | Δ PSNR vs cubic | train s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| volume | factor | method | PSNR | SSIM | PSNR fg | SSIM fg | Δ PSNR vs cubic | train s | self-check Δ |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     all_rows = []
     for name, (reference, voxel) in load_volumes(args.data, args.volumes).items():
         for text in args.factors:
@@ -127,7 +133,7 @@ def main() -> None:
                 print(
                     f"| {name} | {text} | {row['method']} | {row['psnr']:.2f} | {row['ssim']:.4f} | "
                     f"{row['psnr_fg']:.2f} | {row['ssim_fg']:.4f} | {row['psnr'] - cubic:+.2f} | "
-                    f"{row['seconds']:.1f} |",
+                    f"{row['seconds']:.1f} | {_gains(row.get('self_check'))} |",
                     flush=True,
                 )
             all_rows += rows

@@ -14,6 +14,7 @@ Two ways to learn (``path``):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from .infer import DEFAULT_MAX_TILE_OUTPUT, predict, predict_planes, self_ensemb
 from .intensity import Normalizer
 from .model import ModelConfig, SelfVisionNet
 from .patches import PatchSampler
+from .selfcheck import SelfCheck, check_axial_stage, check_volume_stages, split_holdout
 from .train import TrainLog, TrainSettings, train_model
 from .validate import MIN_LOW_RES, check_size, check_volume, parse_factor
 
@@ -56,6 +58,7 @@ class EnhanceOptions:
     features: int = 16
     mapping: int = 3
     max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
+    self_check: bool = True  # hold out a quarter of X from training and score the model on it
     gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
 
@@ -162,6 +165,7 @@ class EnhanceResult:
     train_seconds: float = 0.0
     logs: dict[str, TrainLog] = field(default_factory=dict)
     normalizer: Normalizer | None = None
+    self_check: SelfCheck | None = None
 
 
 def _apply_stage(stage: Stage, x: np.ndarray, device: torch.device, ensemble: bool, max_tile_output: int) -> np.ndarray:
@@ -317,25 +321,29 @@ def enhance_steps(
 
     stages: list[Stage] = []
     logs: dict[str, TrainLog] = {}
+    axial_planes = None
     lateral_factor = factor if path == "3d" else (1, *factor[1:])
     axial = path == "lateral-axial"
     has_lateral = any(f > 1 for f in lateral_factor)
     share = 1.0 / (int(has_lateral) + int(axial))
-    source = x
+    train_x, held_x = split_holdout(x, factor) if options.self_check else (x, None)
+    source, held_source = train_x, held_x
     if has_lateral:
         steps = gradual_steps(lateral_factor) if options.gradual else [lateral_factor]
         distinct = list(dict.fromkeys(steps))
-        name = "3d" if path == "3d" and factor[0] > 1 else "lateral"
+        stage_name = "3d" if path == "3d" and factor[0] > 1 else "lateral"
         models: dict[tuple[int, ...], SelfVisionNet] = {}
         for step in distinct:
-            label = name if len(distinct) == 1 else f"{name} {'x'.join(map(str, step))}"
+            label = stage_name if len(distinct) == 1 else f"{stage_name} {'x'.join(map(str, step))}"
             models[step], logs[label] = yield from _train_volume_model(
-                x, step, options, options.settings(share / len(distinct)), dev, rng, label, cancel
+                train_x, step, options, options.settings(share / len(distinct)), dev, rng, label, cancel
             )
         stages += [Stage("volume", models[step]) for step in steps]
         if axial:
             for stage in stages:
                 source = _apply_stage(stage, source, dev, False, options.max_tile_output)
+                if held_x is not None:
+                    held_source = _apply_stage(stage, held_source, dev, False, options.max_tile_output)
     if axial:
         fz = factor[0]
         lateral_spacing = z_out = None
@@ -352,6 +360,9 @@ def enhance_steps(
         elif options.axial_blur is not None:
             blur = options.axial_blur
         sources = axial_training_planes(source, fz, lateral_spacing, z_out, blur)
+        axial_planes = functools.partial(
+            axial_training_planes, fz=fz, lateral_spacing=lateral_spacing, z_out=z_out, blur_um=blur
+        )
         width = min(48, min(s.shape[2] for s in sources))
         lr = min(16, min(s.shape[1] for s in sources) // fz)
         if lr < MIN_LOW_RES:
@@ -368,6 +379,10 @@ def enhance_steps(
         stages.append(Stage("axial", model))
 
     enhancer = Enhancer(factor, stages, options.operator, options.psf_sigma, options.back_projection)
+    check = None
+    if held_x is not None:
+        yield StageInfo("self-check", "checking the model against cubic on held-out data")
+        check = _self_check(enhancer, held_x, held_source, factor, options, dev, axial_planes)
     yield StageInfo("inference", "enhancing the whole input")
     y = yield from enhancer.apply_steps(
         x, device=dev, ensemble=options.ensemble, max_tile_output=options.max_tile_output
@@ -383,7 +398,60 @@ def enhance_steps(
         train_seconds=sum(log.seconds for log in logs.values()),
         logs=logs,
         normalizer=normalizer,
+        self_check=check,
     )
+
+
+def _self_check(
+    enhancer: Enhancer,
+    held: np.ndarray,
+    held_source: np.ndarray | None,
+    factor: tuple[int, ...],
+    options: EnhanceOptions,
+    device: torch.device,
+    axial_planes: Callable[[np.ndarray], list[np.ndarray]] | None,
+) -> SelfCheck:
+    """Score the trained stages against cubic on the held-out slab (see :mod:`.selfcheck`)."""
+    model_psnr: dict[str, float] = {}
+    cubic_psnr: dict[str, float] = {}
+    volume_stages = [s for s in enhancer.stages if s.kind == "volume"]
+    if volume_stages:
+        volume_factor = tuple(int(np.prod(f)) for f in zip(*(s.model.factor for s in volume_stages), strict=True))
+        part = Enhancer(volume_factor, volume_stages, options.operator, options.psf_sigma, options.back_projection)
+        found = check_volume_stages(
+            lambda low: part.apply(low, device=device), held, volume_factor, options.operator, options.psf_sigma
+        )
+        if found is not None:
+            label = "lateral" if len(volume_factor) == 3 and volume_factor[0] == 1 else "volume"
+            model_psnr[label], cubic_psnr[label] = found
+    axial = [s for s in enhancer.stages if s.kind == "axial"]
+    unchecked: dict[str, str] = {}
+    if axial and held_source is not None:
+        fz = factor[0]
+        axial_factor = (fz, 1, 1)
+        part = Enhancer(axial_factor, axial, options.operator, options.psf_sigma, options.back_projection)
+        found = check_volume_stages(
+            lambda low: part.apply(low, device=device), held_source, axial_factor, options.operator, options.psf_sigma
+        )
+        if found is not None:
+            model_psnr["axial"], cubic_psnr["axial"] = found
+        else:
+            note = f"{held_source.shape[0]} slices are too few to degrade z once more"
+            if axial_planes is not None:
+                proxy = check_axial_stage(
+                    axial[0].model,
+                    axial_planes(held_source),
+                    fz,
+                    options.operator,
+                    options.psf_sigma,
+                    options.back_projection,
+                    device,
+                )
+                if proxy is not None:
+                    gain = proxy[0] - proxy[1]
+                    note += f" (on held-out lateral planes it gains {gain:+.2f} dB, which need not hold in z)"
+            unchecked["axial"] = note
+    return SelfCheck(model_psnr, cubic_psnr, unchecked)
 
 
 def apply_model_steps(
