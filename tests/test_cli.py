@@ -568,3 +568,27 @@ def test_summary_reports_finite_timings(small_tiff, tmp_path, capsys):
     total = float(stdout.split("total ")[1].split(" s")[0])
     assert math.isfinite(trained)
     assert 0 <= trained <= total + 0.1
+
+
+def test_strict_fails_when_the_self_check_finds_no_gain(tmp_path, capsys):
+    noise = np.random.default_rng(0).random((8, 64, 128)).astype(np.float32)
+    source = write_tiff(tmp_path / "noise.tif", noise, voxel_size=(2.0, 0.5, 0.5))
+    argv = [
+        "enhance",
+        source,
+        "-o",
+        tmp_path / "out.tif",
+        "--factor",
+        "1,2,2",
+        "--steps",
+        "60",
+        "--seed",
+        "0",
+        "--quiet",
+        "--strict",
+    ]
+    code, stdout, stderr = run(capsys, *argv)
+    assert code == 3
+    assert (tmp_path / "out.tif").exists()  # the result is still written
+    assert "self-check" in stdout
+    assert "does NOT beat cubic and back-projection" in stderr

@@ -12,6 +12,9 @@ from pathlib import Path
 from .core.errors import SelfVisionError, UsageError
 from .core.validate import parse_factor
 
+#: Exit code of ``enhance --strict`` when the self-check finds no gain over cubic (the output is written).
+STRICT_EXIT = 3
+
 
 def _factor_arg(text: str) -> str:
     return text  # parsed (with the image's rank known) by core.validate.parse_factor
@@ -57,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     enhance.add_argument("--save-model", type=Path, default=None, metavar="PATH", help="also save the trained model")
     enhance.add_argument("--model", type=Path, default=None, metavar="PATH", help="apply a saved model (no training)")
     enhance.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    enhance.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"exit {STRICT_EXIT} (after writing) when the self-check does not show a gain over cubic",
+    )
 
     evaluate = sub.add_parser("evaluate", help="degrade a reference, enhance it and score it vs cubic")
     evaluate.add_argument("reference", type=Path)
@@ -193,10 +201,16 @@ def _enhance(args: argparse.Namespace) -> int:
     if args.save_model is not None:
         save_model(result.model, args.save_model)
     voxel = "" if result.voxel_size is None else " voxel " + "x".join(f"{v:g}" for v in result.voxel_size)
+    check = result.self_check
+    gain = "" if check is None or not check.gains else f"; self-check {check.gain:+.2f} dB vs cubic"
     print(
         f"self-vision: {args.input.name} {volume.data.shape} -> {args.output} {result.data.shape}{voxel} "
-        f"via {result.path}; trained {result.train_seconds:.1f} s, total {time.perf_counter() - start:.1f} s"
+        f"via {result.path}; trained {result.train_seconds:.1f} s, total {time.perf_counter() - start:.1f} s{gain}"
     )
+    if check is not None and not check.trusted:
+        print(f"self-vision: warning: {check.summary()}", file=sys.stderr)
+        if args.strict:
+            return STRICT_EXIT
     return 0
 
 

@@ -414,16 +414,22 @@ def _self_check(
     """Score the trained stages against cubic on the held-out slab (see :mod:`.selfcheck`)."""
     model_psnr: dict[str, float] = {}
     cubic_psnr: dict[str, float] = {}
+    bp_psnr: dict[str, float] = {}
     volume_stages = [s for s in enhancer.stages if s.kind == "volume"]
     if volume_stages:
         volume_factor = tuple(int(np.prod(f)) for f in zip(*(s.model.factor for s in volume_stages), strict=True))
         part = Enhancer(volume_factor, volume_stages, options.operator, options.psf_sigma, options.back_projection)
         found = check_volume_stages(
-            lambda low: part.apply(low, device=device), held, volume_factor, options.operator, options.psf_sigma
+            lambda low: part.apply(low, device=device),
+            held,
+            volume_factor,
+            options.operator,
+            options.psf_sigma,
+            options.back_projection,
         )
         if found is not None:
             label = "lateral" if len(volume_factor) == 3 and volume_factor[0] == 1 else "volume"
-            model_psnr[label], cubic_psnr[label] = found
+            model_psnr[label], cubic_psnr[label], bp_psnr[label] = found
     axial = [s for s in enhancer.stages if s.kind == "axial"]
     unchecked: dict[str, str] = {}
     if axial and held_source is not None:
@@ -431,10 +437,15 @@ def _self_check(
         axial_factor = (fz, 1, 1)
         part = Enhancer(axial_factor, axial, options.operator, options.psf_sigma, options.back_projection)
         found = check_volume_stages(
-            lambda low: part.apply(low, device=device), held_source, axial_factor, options.operator, options.psf_sigma
+            lambda low: part.apply(low, device=device),
+            held_source,
+            axial_factor,
+            options.operator,
+            options.psf_sigma,
+            options.back_projection,
         )
         if found is not None:
-            model_psnr["axial"], cubic_psnr["axial"] = found
+            model_psnr["axial"], cubic_psnr["axial"], bp_psnr["axial"] = found
         else:
             note = f"{held_source.shape[0]} slices are too few to degrade z once more"
             if axial_planes is not None:
@@ -451,7 +462,7 @@ def _self_check(
                     gain = proxy[0] - proxy[1]
                     note += f" (on held-out lateral planes it gains {gain:+.2f} dB, which need not hold in z)"
             unchecked["axial"] = note
-    return SelfCheck(model_psnr, cubic_psnr, unchecked)
+    return SelfCheck(model_psnr, cubic_psnr, bp_psnr, unchecked)
 
 
 def apply_model_steps(
