@@ -397,6 +397,13 @@ class EnhanceWidget(QWidget):
         seconds = time.perf_counter() - self._started
         self._outcome = "done"
         self.status.setText(f"done in {seconds:.0f} s ({result.path}); added '{self.result_layer.name}'")
+        check = getattr(result, "self_check", None)
+        if check is not None:
+            self.status.setText(f"{self.status.text()}\n{check.summary()}")
+            if not check.trusted:
+                from napari.utils.notifications import show_warning
+
+                show_warning(check.summary())
 
     def _add_result(self, layer: Any, data: Any, factor: tuple[int, ...], index: tuple[int, ...]) -> None:
         kwargs = layers.result_kwargs(layer, factor, index)
