@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import tifffile
 import torch
 import torch.nn.functional as F
-from scipy import ndimage
 from torch import nn
 
 from self_vision.core.degrade import back_project, cubic_upsample, degrade, gaussian_blur, resample_axis
@@ -26,7 +26,6 @@ from self_vision.core.model import pixel_shuffle_nd
 from self_vision.core.patches import PatchSampler, augment
 from self_vision.core.quality import back_projection_baseline, crop_reference, degrade_array, score
 
-import os
 torch.set_num_threads(int(os.environ.get("SV_THREADS", "1")))
 torch.set_flush_denormal(True)
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cortex_2p_signal.tif"
@@ -66,6 +65,7 @@ class Cfg:
     gradual: bool = False  # lateral: train a x2 net, apply twice
     ensemble: bool = False
     bp_rounds: int = 10
+    z_eff: float | None = None  # axial: resample lateral planes to this spacing (µm) instead of z_out
     notes: str = ""
 
 
@@ -94,7 +94,7 @@ class Net(nn.Module):
 def base_up(x: torch.Tensor, factor, kind: str) -> torch.Tensor:
     """Residual base for a (B,1,*S) tensor."""
     if kind == "none":
-        shape = [s * f for s, f in zip(x.shape[2:], factor)]
+        shape = [s * f for s, f in zip(x.shape[2:], factor, strict=False)]
         return torch.zeros(*x.shape[:2], *shape)
     if kind == "linear":
         mode = "trilinear" if x.ndim == 5 else "bilinear"
@@ -182,7 +182,7 @@ def train(net: Net, sampler: PatchSampler, cfg: Cfg, factor, rng, rotate: bool, 
         pred = net(low) + base
         if cfg.crop:
             sl = [slice(None), slice(None)]
-            for s, f in zip(low.shape[2:], factor):
+            for s, f in zip(low.shape[2:], factor, strict=False):
                 c = cfg.crop if s > 2 * cfg.crop + 2 else 0
                 sl.append(slice(c * f, (s - c) * f))
             pred, target_c, base_c = pred[tuple(sl)], target[tuple(sl)], base[tuple(sl)]
@@ -215,7 +215,7 @@ def apply_volume(net: Net, x: np.ndarray, factor, base: str) -> np.ndarray:
     mode = "reflect" if min(x.shape) > h else "edge"
     pad = np.pad(x, [(h, h)] * x.ndim, mode=mode)
     d = net(torch.from_numpy(pad)[None, None])[0, 0].numpy()
-    d = d[tuple(slice(h * f, (h + s) * f) for s, f in zip(x.shape, factor))]
+    d = d[tuple(slice(h * f, (h + s) * f) for s, f in zip(x.shape, factor, strict=False))]
     b = base_up(torch.from_numpy(np.ascontiguousarray(x))[None, None], factor, base)[0, 0].numpy()
     return d + b
 
@@ -248,8 +248,9 @@ def ensemble_planes(fn, planes, flips=((), (1,), (2,), (1, 2))):
 
 def bp(est, low, factor, rounds):
     with torch.no_grad():
-        return back_project(torch.from_numpy(est)[None, None], torch.from_numpy(low)[None, None], factor, "area",
-                            rounds)[0, 0].numpy()
+        return back_project(
+            torch.from_numpy(est)[None, None], torch.from_numpy(low)[None, None], factor, "area", rounds
+        )[0, 0].numpy()
 
 
 def run_lateral(cfg: Cfg, x: np.ndarray, rng):
@@ -260,7 +261,7 @@ def run_lateral(cfg: Cfg, x: np.ndarray, rng):
     if cfg.dims == 3:
         factor = (1, tf, tf)
         plr = cfg.patch_lr or (8, 16, 16)
-        patch = tuple(p * ff for p, ff in zip(plr, factor))
+        patch = tuple(p * ff for p, ff in zip(plr, factor, strict=False))
         sampler = PatchSampler([x], patch, rng, cfg.structure_bias)
     else:
         factor = (tf, tf)
@@ -274,7 +275,10 @@ def run_lateral(cfg: Cfg, x: np.ndarray, rng):
         if cfg.dims == 3:
             y = apply_volume(net, y, factor, cfg.base)
         else:
-            fn = lambda p: apply_planes(net, p, factor, cfg.base)
+
+            def fn(p):
+                return apply_planes(net, p, factor, cfg.base)
+
             y = ensemble_planes(fn, y) if cfg.ensemble else fn(y)
     return y, info
 
@@ -293,18 +297,27 @@ def axial_sources(x: np.ndarray, fz: int, z_out: float, lateral: float, resample
 def run_axial(cfg: Cfg, x: np.ndarray, rng):
     fz = cfg.factor[0]
     z_out = VOXEL[0]  # reference z spacing = output spacing
-    sources = axial_sources(x, fz, z_out, VOXEL[1], cfg.resample)
+    sources = axial_sources(x, fz, cfg.z_eff or z_out, VOXEL[1], cfg.resample)
+    if cfg.notes == "oracle":  # supervised upper bound: true XZ / YZ planes of the reference
+        r = ORACLE_REF[0]
+        sources = [np.ascontiguousarray(r.transpose(1, 0, 2)), np.ascontiguousarray(r.transpose(2, 0, 1))]
     plr = cfg.patch_lr or (16, 48)
     factor = (fz, 1)
     patch = (1, plr[0] * fz, plr[1])
     sampler = PatchSampler(sources, patch, rng, cfg.structure_bias)
     net = Net(cfg, factor)
     info = train(net, sampler, cfg, factor, rng, rotate=False, axis_blur=cfg.hr_blur)
-    fn = lambda p: apply_planes(net, p, factor, cfg.base)
+
+    def fn(p):
+        return apply_planes(net, p, factor, cfg.base)
+
     along = (lambda p: ensemble_planes(fn, p)) if cfg.ensemble else fn
     zx = along(np.ascontiguousarray(x.transpose(1, 0, 2))).transpose(1, 0, 2)
     zy = along(np.ascontiguousarray(x.transpose(2, 0, 1))).transpose(1, 2, 0)
     return (0.5 * (zx + zy)).astype(np.float32), info
+
+
+ORACLE_REF: list = []
 
 
 def run(cfg: Cfg, save: bool = True) -> dict:
@@ -314,6 +327,7 @@ def run(cfg: Cfg, save: bool = True) -> dict:
     ref, low = load_case(factor)
     norm = Normalizer.fit(low)
     x = norm.forward(low)
+    ORACLE_REF[:] = [norm.forward(ref)]
     t0 = time.perf_counter()
     if factor[0] == 1:
         y, info = run_lateral(cfg, x, rng)
@@ -324,13 +338,23 @@ def run(cfg: Cfg, save: bool = True) -> dict:
     ybp = bp(y, x, factor, cfg.bp_rounds)
     bp_psnr = scores(norm.inverse(ybp), ref, factor)
     b = baselines(factor)
-    row = {**asdict(cfg), **info, "net": round(net_psnr, 3), "net_bp": round(bp_psnr, 3),
-           "d_cubic": round(net_psnr - b["cubic"], 3), "d_bp": round(net_psnr - b["bp"], 3),
-           "netbp_d_cubic": round(bp_psnr - b["cubic"], 3), "cubic": round(b["cubic"], 3), "bp": round(b["bp"], 3)}
-    print(f"{cfg.name:40s} {'x'.join(map(str, factor))}: net {net_psnr:.2f} ({net_psnr - b['cubic']:+.2f} vs cubic, "
-          f"{net_psnr - b['bp']:+.2f} vs BP) net+BP {bp_psnr:.2f} ({bp_psnr - b['cubic']:+.2f}) | steps {info['steps']} "
-          f"train {info['train_s']}s mse {info['mse_first']:.2e}->{info['mse_last']:.2e} base {info['mse_base_last']:.2e}",
-          flush=True)
+    row = {
+        **asdict(cfg),
+        **info,
+        "net": round(net_psnr, 3),
+        "net_bp": round(bp_psnr, 3),
+        "d_cubic": round(net_psnr - b["cubic"], 3),
+        "d_bp": round(net_psnr - b["bp"], 3),
+        "netbp_d_cubic": round(bp_psnr - b["cubic"], 3),
+        "cubic": round(b["cubic"], 3),
+        "bp": round(b["bp"], 3),
+    }
+    print(
+        f"{cfg.name:40s} {'x'.join(map(str, factor))}: net {net_psnr:.2f} ({net_psnr - b['cubic']:+.2f} vs cubic, "
+        f"{net_psnr - b['bp']:+.2f} vs BP) net+BP {bp_psnr:.2f} ({bp_psnr - b['cubic']:+.2f}) | steps {info['steps']} "
+        f"train {info['train_s']}s mse {info['mse_first']:.2e}->{info['mse_last']:.2e} base {info['mse_base_last']:.2e}",
+        flush=True,
+    )
     if save:
         with RESULTS.open("a") as fh:
             fh.write(json.dumps(row, default=list) + "\n")
