@@ -108,11 +108,14 @@ def back_project(
     rounds: int = 10,
     psf_sigma: float = 0.5,
 ) -> torch.Tensor:
-    """Iterative back-projection: ``y += up(x - degrade(y))`` for ``rounds`` rounds (data consistency)."""
-    y = estimate
+    """Iterative back-projection: ``y += up(x - degrade(y))`` for ``rounds`` rounds (data consistency).
+
+    Works on a copy of ``estimate``, updated in place (one full-size temporary per round, not two).
+    """
+    y = estimate.clone()
     for _ in range(rounds):
         residual = low_res - degrade(y, factor, operator, psf_sigma)
-        y = y + upsample_linear(residual, factor)
+        y += upsample_linear(residual, factor)
     return y
 
 

@@ -31,5 +31,10 @@ class Normalizer:
             np.float32, copy=False
         )
 
-    def inverse(self, volume: np.ndarray) -> np.ndarray:
+    def inverse(self, volume: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+        """Back to the input's units; ``inplace`` reuses a float32 ``volume`` the caller owns (saves a copy)."""
+        if inplace and volume.dtype == np.float32 and volume.flags.writeable:
+            volume *= np.float32(self.high - self.low)
+            volume += np.float32(self.low)
+            return volume
         return (volume * np.float32(self.high - self.low) + np.float32(self.low)).astype(np.float32, copy=False)

@@ -390,7 +390,7 @@ def enhance_steps(
     if dev.type == "cuda":
         torch.cuda.empty_cache()
     return EnhanceResult(
-        data=normalizer.inverse(y),
+        data=normalizer.inverse(y, inplace=True),
         voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, factor),
         factor=factor,
         model=enhancer,
@@ -482,7 +482,7 @@ def apply_model_steps(
     normalizer = Normalizer.fit(volume)
     y = yield from enhancer.apply_steps(normalizer.forward(volume), device=dev, ensemble=ensemble)
     return EnhanceResult(
-        data=normalizer.inverse(y),
+        data=normalizer.inverse(y, inplace=True),
         voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, enhancer.factor),
         factor=enhancer.factor,
         model=enhancer,
