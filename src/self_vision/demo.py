@@ -50,6 +50,8 @@ def run_demo(
     for name, s in scores.items():
         gain = s["psnr"] - cubic_psnr
         print(f"demo: {name:<16} PSNR {s['psnr']:6.2f} dB  SSIM {s['ssim']:.4f}  ({gain:+.2f} dB vs cubic)")
+    if result.self_check is not None:
+        print(f"demo: {result.self_check.summary()}")
     print(f"demo: via {result.path}; trained {result.train_seconds:.1f} s; wrote {out}/enhanced.tif and {figure}")
     return scores
 
