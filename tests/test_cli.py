@@ -592,3 +592,12 @@ def test_strict_fails_when_the_self_check_finds_no_gain(tmp_path, capsys):
     assert (tmp_path / "out.tif").exists()  # the result is still written
     assert "self-check" in stdout
     assert "does NOT beat cubic and back-projection" in stderr
+
+
+def test_noise_option(small_tiff, tmp_path, capsys):
+    ok = run(capsys, "enhance", small_tiff, "-o", tmp_path / "a.tif", "--factor", "1,2,2", "--noise", "100,0.01", *FAST)
+    assert ok[0] == 0
+    code, _, stderr = run(capsys, "enhance", small_tiff, "-o", tmp_path / "b.tif", "--factor", "1,2,2",
+                          "--noise", "lots", *FAST)  # fmt: skip
+    assert code == 2
+    assert "--noise" in one_line_error(stderr)

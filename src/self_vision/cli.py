@@ -36,6 +36,12 @@ def _add_run_options(parser: argparse.ArgumentParser, required_factor: bool = Tr
     parser.add_argument(
         "--back-projection", type=int, default=10, metavar="ROUNDS", help="data-consistency rounds (0: off)"
     )
+    parser.add_argument(
+        "--noise",
+        default=None,
+        metavar="PHOTONS,SIGMA",
+        help="train on Poisson-Gaussian noisy inputs: photons at full scale and read-noise sigma (0-1 units)",
+    )
     parser.add_argument("--ensemble", action="store_true", help="average over flips/rotations (slower, smoother)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -104,7 +110,17 @@ def _options(args: argparse.Namespace):
         raise UsageError(f"--steps {args.steps}: give a positive number of steps")
     if args.time_budget is not None and args.time_budget <= 0:
         raise UsageError(f"--time-budget {args.time_budget}: give a positive number of seconds")
+    noise = None
+    if args.noise:
+        try:
+            photons, sigma = (float(v) for v in args.noise.split(","))
+        except ValueError:
+            raise UsageError(f"--noise {args.noise!r}: write PHOTONS,SIGMA, e.g. --noise 100,0.01") from None
+        if photons < 0 or sigma < 0:
+            raise UsageError(f"--noise {args.noise!r}: photons and sigma must not be negative")
+        noise = (photons or None, sigma)
     return EnhanceOptions(
+        noise=noise,
         path=args.path,
         steps=args.steps,
         time_budget=args.time_budget,

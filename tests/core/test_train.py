@@ -88,3 +88,24 @@ def test_seeded_runs_are_reproducible(volume):
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
     assert not all(torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters(), strict=True))
+
+
+def test_poisson_gaussian_noise_reaches_the_training_inputs(volume, monkeypatch):
+    import self_vision.core.train as train_module
+
+    seen = []
+    original = train_module.add_poisson_gaussian
+
+    def spy(x, photons, sigma, rng):
+        out = original(x, photons, sigma, rng)
+        seen.append((photons, sigma, float(np.abs(out - x).mean())))
+        return out
+
+    monkeypatch.setattr(train_module, "add_poisson_gaussian", spy)
+    rng = np.random.default_rng(0)
+    model = SelfVisionNet(ModelConfig((1, 2, 2)))
+    sampler = PatchSampler([volume], (4, 24, 24), rng)
+    settings = TrainSettings(steps=3, time_budget=None, noise_photons=50.0, noise_sigma=0.01)
+    drain(train_model(model, sampler, settings, device=CPU, rng=rng, rotate_lateral=True))
+    assert len(seen) == 3
+    assert all(p == 50.0 and s == 0.01 and change > 0.005 for p, s, change in seen)

@@ -60,6 +60,7 @@ class EnhanceOptions:
     max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
     self_check: bool = True  # hold out a quarter of X from training and score the model on it
     gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
+    noise: tuple[float | None, float] | None = None  # (photons at intensity 1, read sigma) on training inputs
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
 
     def settings(self, share: float) -> TrainSettings:
@@ -73,6 +74,8 @@ class EnhanceOptions:
             loss=self.loss,
             operator=self.operator,
             psf_sigma=self.psf_sigma,
+            noise_photons=None if self.noise is None else self.noise[0],
+            noise_sigma=0.0 if self.noise is None else self.noise[1],
         )
 
 

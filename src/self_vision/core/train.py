@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .degrade import crop_to_multiple, degrade
+from .degrade import add_poisson_gaussian, crop_to_multiple, degrade
 from .errors import CancelledError
 from .events import CancelToken, TrainProgress
 from .model import SelfVisionNet
@@ -35,7 +35,8 @@ class TrainSettings:
     loss: str = "l1"  # "l1" or "l2"
     operator: str = "area"
     psf_sigma: float = 0.5
-    noise_sigma: float = 0.0  # Gaussian noise added to the low-resolution side (normalised units)
+    noise_photons: float | None = None  # Poisson noise on the low-resolution side: photons at intensity 1
+    noise_sigma: float = 0.0  # Gaussian read noise added to the low-resolution side (normalised units)
 
 
 @dataclass
@@ -93,9 +94,9 @@ def train_model(
         high = augment(high.reshape(len(high), *high.shape[-len(factor) :]), rng, rotate_lateral)
         target = crop_to_multiple(torch.from_numpy(high).unsqueeze(1).to(device), factor)
         low = degrade(target, factor, settings.operator, settings.psf_sigma)
-        if settings.noise_sigma > 0:
-            noise = rng.normal(0.0, settings.noise_sigma, size=tuple(low.shape)).astype(np.float32)
-            low = low + torch.from_numpy(noise).to(device)
+        if settings.noise_photons or settings.noise_sigma > 0:
+            noisy = add_poisson_gaussian(low.cpu().numpy(), settings.noise_photons, settings.noise_sigma, rng)
+            low = torch.from_numpy(noisy).to(device)
         with _autocast(device):
             pred = model(low)
         pred = pred.float()
