@@ -87,22 +87,37 @@ def result_name(source: str, factor: Sequence[int]) -> str:
     return f"{source} ×{'×'.join(map(str, factor))}"
 
 
-def result_kwargs(layer: Any, factor: Sequence[int], index: Sequence[int] = ()) -> dict[str, Any]:
-    """Layer properties that make the result overlay ``layer`` exactly (scale, translate, units, look)."""
+def result_kwargs(
+    layer: Any, factor: Sequence[int], index: Sequence[int] = (), *, all_volumes: bool = False
+) -> dict[str, Any]:
+    """Layer properties that make the result overlay ``layer`` exactly (scale, translate, units, look).
+
+    ``all_volumes``: the result keeps the layer's leading axes (every time point / channel), with their
+    scale, translate, units and labels unchanged.
+    """
     from ..core.geometry import output_translate, output_voxel_size
 
     nd = len(factor)
+    lead = layer.ndim - nd if all_volumes else 0
     scale = tuple(float(s) for s in layer.scale[-nd:])
     translate = tuple(float(t) for t in layer.translate[-nd:])
     kwargs: dict[str, Any] = {
-        "scale": output_voxel_size(scale, factor),
-        "translate": output_translate(scale, factor, translate),
-        "units": tuple(str(u) for u in layer.units[-nd:]),
-        "axis_labels": tuple(layer.axis_labels[-nd:]),
+        "scale": tuple(float(s) for s in layer.scale[:lead]) + tuple(output_voxel_size(scale, factor)),
+        "translate": tuple(float(t) for t in layer.translate[:lead])
+        + tuple(output_translate(scale, factor, translate)),
+        "units": tuple(str(u) for u in layer.units[-nd - lead :]),
+        "axis_labels": tuple(layer.axis_labels[-nd - lead :]),
         "colormap": layer.colormap,
         "contrast_limits": tuple(layer.contrast_limits),
         "gamma": layer.gamma,
         "blending": layer.blending,
-        "metadata": {RESULT_KEY: {"source": layer.name, "factor": tuple(factor), "index": tuple(index)}},
+        "metadata": {
+            RESULT_KEY: {
+                "source": layer.name,
+                "factor": tuple(factor),
+                "index": tuple(index),
+                "all_volumes": all_volumes,
+            }
+        },
     }
     return kwargs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from napari.utils.notifications import show_error, show_info, show_warning
 from qtpy.QtCore import QEvent, Qt, Signal
 from qtpy.QtWidgets import (
@@ -72,9 +73,16 @@ class EnhanceWidget(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.layer_box = QComboBox(toolTip="Image layer to enhance (grey 2D/3D; for 4D+ the current 3D volume)")
+        self.layer_box = QComboBox(toolTip="Image layer to enhance (grey 2D/3D; 4D+: the current 3D volume or all)")
         self.layer_box.currentIndexChanged.connect(self._on_layer_changed)
         form.addRow("Image", self.layer_box)
+        self.all_volumes_check = QCheckBox("process every time point / channel")
+        self.all_volumes_check.setToolTip(
+            "Train on the volume at the current time point / channel, then apply that model (no retraining)"
+            " to every volume of the layer; the result keeps the layer's leading axes"
+        )
+        self.all_volumes_check.setVisible(False)
+        form.addRow("", self.all_volumes_check)
         self.axial_spin = self._spin(1, layers.MAX_FACTOR, 1, "Upsampling along Z (1 = none)")
         self.lateral_spin = self._spin(1, layers.MAX_FACTOR, 2, "Upsampling along Y and X")
         factors = QHBoxLayout()
@@ -157,6 +165,7 @@ class EnhanceWidget(QWidget):
         layout.addStretch(1)
         self._settings = [
             self.layer_box,
+            self.all_volumes_check,
             self.axial_spin,
             self.lateral_spin,
             self.preset_box,
@@ -257,12 +266,23 @@ class EnhanceWidget(QWidget):
 
     def _on_layer_changed(self, index: int = 0) -> None:
         layer = self.selected_layer()
+        self.all_volumes_check.setVisible(self._leading_axes(layer) > 0)
         if layer is None:
             return
         axial, lateral = layers.default_factors(layer)
         self.axial_spin.setEnabled(layers.spatial_ndim(layer) == 3)
         self.axial_spin.setValue(axial if layers.spatial_ndim(layer) == 3 else 1)
         self.lateral_spin.setValue(lateral)
+
+    @staticmethod
+    def _leading_axes(layer: Any) -> int:
+        """How many axes of ``layer`` lie before the 2D/3D data a run works on (time, channels)."""
+        return 0 if layer is None else layer.ndim - layers.spatial_ndim(layer)
+
+    def all_volumes(self, layer: Any = None) -> bool:
+        """True when the run should cover every volume of the (chosen) layer's leading axes."""
+        layer = self.selected_layer() if layer is None else layer
+        return self._leading_axes(layer) > 0 and self.all_volumes_check.isChecked()
 
     # ------------------------------------------------------------------ running
 
@@ -322,6 +342,9 @@ class EnhanceWidget(QWidget):
             device=self.device_box.currentData() or "auto",
             model=model,
         )
+        if self.all_volumes(layer):
+            # the worker reads one volume at a time (no copy of the whole layer on the GUI thread)
+            request.volumes, request.index = layer.data, index
         self._begin(layer, factor, index, request)
         return True
 
@@ -331,7 +354,7 @@ class EnhanceWidget(QWidget):
         from ..core.events import CancelToken
         from .worker import start_run
 
-        self._run = (layer, factor, index)
+        self._run = (layer, factor, index, request.volumes is not None)
         self._cancel = CancelToken()
         self.plot.clear()
         for widget in self._settings:
@@ -340,7 +363,11 @@ class EnhanceWidget(QWidget):
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setFormat("starting…")
         what = "applying the model to" if request.model is not None else "learning from"
-        self.status.setText(f"{what} '{layer.name}' (factor {'×'.join(map(str, factor))})…")
+        text = f"{what} '{layer.name}' (factor {'×'.join(map(str, factor))})"
+        if request.volumes is not None:
+            count = int(np.prod(request.volumes.shape[: request.volumes.ndim - request.data.ndim]))
+            text += f", then applying it to all {count} volumes"
+        self.status.setText(text + "…")
         self._progress = progress(total=0, desc=f"Self-Vision: {layer.name}")
         self._started = time.perf_counter()
         self._worker = start_run(
@@ -364,9 +391,20 @@ class EnhanceWidget(QWidget):
 
     def _on_event(self, event: Any) -> None:
         from ..core.events import InferProgress, StageInfo
-        from .worker import TrainBatch
+        from .worker import TrainBatch, VolumeProgress
 
-        if isinstance(event, TrainBatch):
+        if isinstance(event, VolumeProgress):
+            scale = 100  # sub-steps per volume: the bar moves with the tiles of each volume too
+            value = event.volume * scale + (scale * event.done) // max(event.total, 1)
+            self.progress_bar.setRange(0, event.volumes * scale)
+            self.progress_bar.setValue(min(value, event.volumes * scale))
+            shown = min(event.volume + 1, event.volumes)
+            self.progress_bar.setFormat(f"volumes: {shown}/{event.volumes}")
+            if self._progress is not None:
+                self._progress.total = event.volumes
+                self._progress.n = event.volume
+                self._progress.set_description(f"Self-Vision: volume {shown}/{event.volumes}")
+        elif isinstance(event, TrainBatch):
             e = event.latest
             self.plot.add_losses(e.stage, event.losses)
             self.progress_bar.setRange(0, max(e.total, 1))
@@ -386,10 +424,10 @@ class EnhanceWidget(QWidget):
     def _on_returned(self, result: Any) -> None:
         if self._cancel is not None and self._cancel.cancelled:
             return
-        layer, factor, index = self._run
+        layer, factor, index, all_volumes = self._run
         self.model = result.model
         try:
-            self._add_result(layer, result.data, factor, index)
+            self._add_result(layer, result.data, factor, index, all_volumes=all_volumes)
         except Exception as err:  # never let a slot raise: napari would abort
             self._outcome = "error"
             self._fail(f"could not add the result layer ({type(err).__name__}: {err})")
@@ -405,8 +443,10 @@ class EnhanceWidget(QWidget):
 
                 show_warning(check.summary())
 
-    def _add_result(self, layer: Any, data: Any, factor: tuple[int, ...], index: tuple[int, ...]) -> None:
-        kwargs = layers.result_kwargs(layer, factor, index)
+    def _add_result(
+        self, layer: Any, data: Any, factor: tuple[int, ...], index: tuple[int, ...], *, all_volumes: bool = False
+    ) -> None:
+        kwargs = layers.result_kwargs(layer, factor, index, all_volumes=all_volumes)
         name = layers.result_name(layer.name, factor)
         if name in self.viewer.layers and self.replace_check.isChecked():  # LayerList has no .get
             self.viewer.layers.remove(name)

@@ -2,7 +2,9 @@
 
 :func:`run_events` holds no Qt and touches no viewer: it drives the core generator, forwards stage and
 inference events, batches training steps into at most ~10 :class:`TrainBatch` updates per second (so the
-GUI thread is never flooded with signals) and returns the core's ``EnhanceResult``.
+GUI thread is never flooded with signals) and returns the core's ``EnhanceResult``. With
+``RunRequest.volumes`` set it then applies the trained model to every 3D volume of the leading axes
+(time points, channels), yielding a :class:`VolumeProgress` per volume, and returns all of them stacked.
 """
 
 from __future__ import annotations
@@ -34,6 +36,20 @@ class RunRequest:
     options: EnhanceOptions | None = None
     device: str = "auto"
     model: Enhancer | None = None  # apply this trained model instead of training
+    #: Every volume: the layer's full data (leading axes first; read one volume at a time, not copied) and
+    #: the index of ``data`` in its leading axes. None: ``data`` alone.
+    volumes: Any = None
+    index: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class VolumeProgress:
+    """Applying the model to every volume: ``volume`` of ``volumes`` done, ``done``/``total`` tiles of the next."""
+
+    volume: int
+    volumes: int
+    done: int = 0
+    total: int = 1
 
 
 @dataclass
@@ -47,11 +63,10 @@ class TrainBatch:
 def run_events(
     request: RunRequest, cancel: CancelToken, *, num_threads: int | None = None, interval: float = UPDATE_INTERVAL
 ) -> Generator[Any, None, EnhanceResult]:
-    """Train (or apply ``request.model``) and return the result; yields StageInfo, InferProgress and TrainBatch."""
+    """Train (or apply ``request.model``) and return the result; yields StageInfo, InferProgress, TrainBatch
+    and, for every volume, VolumeProgress."""
     import torch
 
-    from ..core.errors import CancelledError
-    from ..core.events import TrainProgress
     from ..core.pipeline import apply_model_steps, enhance_steps
 
     if num_threads:  # torch's intra-op thread count is per thread: match the GUI thread's setting
@@ -67,6 +82,21 @@ def run_events(
             device=request.device,
             cancel=cancel,
         )
+    try:
+        result = yield from _forward(gen, cancel, interval)
+        if request.volumes is not None:
+            result = yield from _every_volume(request, result, cancel)
+    finally:
+        if torch.cuda.is_available():  # give GPU memory back after every run, failed ones included
+            torch.cuda.empty_cache()
+    return result
+
+
+def _forward(gen: Generator[Any, None, Any], cancel: CancelToken, interval: float) -> Generator[Any, None, Any]:
+    """Drive one core generator: forward its events (training steps batched), stop on cancel, return its value."""
+    from ..core.errors import CancelledError
+    from ..core.events import TrainProgress
+
     pending: TrainBatch | None = None
     last = 0.0
     try:
@@ -94,11 +124,58 @@ def run_events(
             yield event
     finally:
         gen.close()
-        if torch.cuda.is_available():  # give GPU memory back after every run, failed ones included
-            torch.cuda.empty_cache()
     if pending is not None:
         yield pending
     return result
+
+
+def _every_volume(
+    request: RunRequest, first: EnhanceResult, cancel: CancelToken
+) -> Generator[Any, None, EnhanceResult]:
+    """Apply ``first.model`` to every volume of ``request.volumes`` (no training) and stack the results.
+
+    The output is allocated once; the volume the model was trained on (``request.index``) reuses ``first.data``.
+    Cancel is checked between volumes and between tiles.
+    """
+    from dataclasses import replace
+
+    from ..core.errors import CancelledError
+    from ..core.events import InferProgress, StageInfo
+    from ..core.pipeline import apply_model_steps
+
+    source = request.volumes
+    lead = tuple(source.shape[: source.ndim - request.data.ndim])
+    count = int(np.prod(lead))
+    out = np.empty(lead + first.data.shape, dtype=first.data.dtype)
+    ensemble = bool(request.options.ensemble) if request.options is not None else False
+    for number, index in enumerate(np.ndindex(*lead)):
+        if cancel.cancelled:
+            raise CancelledError("cancelled by the user")
+        yield VolumeProgress(number, count)
+        if index == tuple(request.index):
+            out[index] = first.data
+            continue
+        yield StageInfo("volumes", f"applying the model to volume {number + 1}/{count} (index {index})")
+        volume = np.array(source[index], copy=True)
+        gen = apply_model_steps(
+            first.model, volume, voxel_size=request.voxel_size, device=request.device, ensemble=ensemble
+        )
+        try:
+            while True:
+                try:
+                    event = next(gen)
+                except StopIteration as stop:
+                    out[index] = stop.value.data
+                    break
+                if cancel.cancelled:
+                    raise CancelledError("cancelled by the user")
+                if isinstance(event, InferProgress):
+                    yield VolumeProgress(number, count, event.done, max(event.total, 1))
+        finally:
+            gen.close()
+        del volume, gen
+    yield VolumeProgress(count, count)
+    return replace(first, data=out)
 
 
 def start_run(request: RunRequest, cancel: CancelToken, **connect: Any) -> GeneratorWorker:
