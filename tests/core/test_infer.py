@@ -63,3 +63,15 @@ def test_self_ensemble_averages_a_non_equivariant_function():
         return np.roll(x, 1, axis=-1)
 
     assert not np.allclose(self_ensemble(shift, volume, rotate_lateral=True), shift(volume))
+
+
+def test_mixed_precision_stays_close_and_keeps_the_base_in_float32():
+    volume = np.random.default_rng(5).random((6, 20, 20)).astype(np.float32)
+    net = random_net((1, 2, 2))
+    exact = predict(net, volume, device=CPU, precision="fp32")
+    mixed = predict(net, volume, device=CPU, precision="bf16")
+    # bfloat16 keeps ~3 significant digits: the detail may move a little, the base (the intensities) not
+    assert np.abs(mixed - exact).max() < 0.02
+    assert np.abs(mixed - exact).mean() < 0.002
+    with pytest.raises(ValueError, match="unknown precision"):
+        predict(net, volume, device=CPU, precision="fp8")

@@ -63,3 +63,22 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
             raise DeviceError(f"device {name!r} is not available: this machine has {count} CUDA GPU(s)")
         return torch.device(f"cuda:{int(index_text)}")
     raise DeviceError(f"unknown device {name!r}; choose auto, cpu, cuda, cuda:N or mps")
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively (CUDA with bf16, or a CPU with AVX512-BF16/AMX)."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type == "cpu":
+        mkldnn = getattr(torch.ops, "mkldnn", None)
+        check = getattr(mkldnn, "_is_mkldnn_bf16_supported", None)
+        return bool(torch.backends.mkldnn.is_available() and check is not None and check())
+    return False
+
+
+def autocast(device: torch.device, precision: str = "fp32") -> torch.autocast:
+    """Mixed precision for the network's convolutions: ``fp32``, ``bf16``, or ``auto`` (bf16 where it is fast)."""
+    if precision not in ("fp32", "bf16", "auto"):
+        raise ValueError(f"unknown precision {precision!r}; choose fp32, bf16 or auto")
+    use = precision == "bf16" or (precision == "auto" and bf16_is_fast(device))
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use and device.type in ("cpu", "cuda"))

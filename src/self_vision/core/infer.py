@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from .devices import autocast
 from .model import SelfVisionNet
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
@@ -30,12 +31,15 @@ def predict(
     max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT,
     tile_shape: Sequence[int] | None = None,
     batch_dims: int = 0,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Apply ``model`` to ``volume`` (normalised float32), in overlapping tiles when the output is large.
 
     The input is padded by the model's halo (mirror) on every side, so each output voxel sees its full
     receptive field; tiles overlap by that halo and are cropped, so tiled and untiled outputs agree.
     ``batch_dims`` leading axes of ``volume`` are a batch of independent planes (for 2D models on 3D data).
+    ``precision`` ("fp32", "bf16", "auto") applies to the network's convolutions; its interpolation base
+    always runs in float32.
     """
     factor = model.factor
     nd = len(factor)
@@ -50,7 +54,7 @@ def predict(
         for core in _tile_regions(spatial, tiles):
             source = tuple(slice(c.start, c.stop + 2 * halo) for c in core)
             x = torch.from_numpy(np.ascontiguousarray(padded[batch_index + source]))
-            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            with autocast(device, precision):
                 y = model(_memory_format(x[None, None].to(device))).float()[0, 0]
             keep = tuple(slice(halo * f, (halo + c.stop - c.start) * f) for c, f in zip(core, factor, strict=True))
             target = tuple(slice(c.start * f, c.stop * f) for c, f in zip(core, factor, strict=True))
@@ -60,7 +64,12 @@ def predict(
 
 @torch.no_grad()
 def predict_planes(
-    model: SelfVisionNet, volume: np.ndarray, *, device: torch.device, max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
+    model: SelfVisionNet,
+    volume: np.ndarray,
+    *,
+    device: torch.device,
+    max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Apply a 2D model to a stack of planes ``(N, H, W)``, several planes per pass."""
     factor = model.factor
@@ -69,13 +78,13 @@ def predict_planes(
     per_plane = (h + 2 * halo) * (w + 2 * halo) * math.prod(factor)
     chunk = max(1, max_tile_output // max(per_plane, 1))
     if per_plane > max_tile_output:  # a single plane is too large: tile it
-        return predict(model, volume, device=device, max_tile_output=max_tile_output, batch_dims=1)
+        return predict(model, volume, device=device, max_tile_output=max_tile_output, batch_dims=1, precision=precision)
     padded = np.pad(volume, [(0, 0), (halo, halo), (halo, halo)], mode=_pad_mode((h, w), halo))
     out = np.empty((n, h * factor[0], w * factor[1]), np.float32)
     model = _prepared(model, device)
     for start in range(0, n, chunk):
         x = torch.from_numpy(np.ascontiguousarray(padded[start : start + chunk]))[:, None].to(device)
-        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        with autocast(device, precision):
             y = model(x).float()[:, 0]
         out[start : start + chunk] = (
             y[:, halo * factor[0] : (halo + h) * factor[0], halo * factor[1] : (halo + w) * factor[1]].cpu().numpy()

@@ -139,7 +139,9 @@ class SelfVisionNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.detail(x)
         if self.config.residual != "none":
-            out = out + self.interpolate(x)
+            # the base carries the intensities: keep it in float32 even under mixed precision
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                out = out.float() + self.interpolate(x.float())
         return out
 
 

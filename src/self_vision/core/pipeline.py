@@ -58,6 +58,9 @@ class EnhanceOptions:
     features: int = 16
     mapping: int = 3
     max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
+    precision: str = (
+        "auto"  # inference convolutions: fp32, bf16, or auto (bf16 on CUDA and on CPUs with AMX/AVX512-BF16)
+    )
     self_check: bool = True  # hold out a quarter of X from training and score the model on it
     gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
     noise: tuple[float | None, float] | None = None  # (photons at intensity 1, read sigma) on training inputs
@@ -111,6 +114,7 @@ class Enhancer:
         ensemble: bool = False,
         back_projection: int | None = None,
         max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT,
+        precision: str = "auto",
     ) -> Generator[Event, None, np.ndarray]:
         """Enhance a normalised array; yields one event per stage."""
         if normalized.ndim != len(self.factor):
@@ -118,7 +122,7 @@ class Enhancer:
         x = normalized
         for i, stage in enumerate(self.stages):
             yield InferProgress("inference", i, len(self.stages))
-            x = _apply_stage(stage, x, device, ensemble, max_tile_output)
+            x = _apply_stage(stage, x, device, ensemble, max_tile_output, precision)
         yield InferProgress("inference", len(self.stages), len(self.stages))
         rounds = self.back_projection if back_projection is None else back_projection
         if rounds:
@@ -171,19 +175,21 @@ class EnhanceResult:
     self_check: SelfCheck | None = None
 
 
-def _apply_stage(stage: Stage, x: np.ndarray, device: torch.device, ensemble: bool, max_tile_output: int) -> np.ndarray:
+def _apply_stage(
+    stage: Stage, x: np.ndarray, device: torch.device, ensemble: bool, max_tile_output: int, precision: str = "fp32"
+) -> np.ndarray:
     model = stage.model
     if stage.kind == "volume":
         square = model.factor[-1] == model.factor[-2]
 
         def run(v: np.ndarray) -> np.ndarray:
-            return predict(model, v, device=device, max_tile_output=max_tile_output)
+            return predict(model, v, device=device, max_tile_output=max_tile_output, precision=precision)
 
         return self_ensemble(run, x, rotate_lateral=square) if ensemble else run(x)
     if stage.kind == "axial":
 
         def run_planes(planes: np.ndarray) -> np.ndarray:
-            return predict_planes(model, planes, device=device, max_tile_output=max_tile_output)
+            return predict_planes(model, planes, device=device, max_tile_output=max_tile_output, precision=precision)
 
         def along(planes: np.ndarray) -> np.ndarray:
             if not ensemble:
@@ -388,7 +394,7 @@ def enhance_steps(
         check = _self_check(enhancer, held_x, held_source, factor, options, dev, axial_planes)
     yield StageInfo("inference", "enhancing the whole input")
     y = yield from enhancer.apply_steps(
-        x, device=dev, ensemble=options.ensemble, max_tile_output=options.max_tile_output
+        x, device=dev, ensemble=options.ensemble, max_tile_output=options.max_tile_output, precision=options.precision
     )
     if dev.type == "cuda":
         torch.cuda.empty_cache()
