@@ -302,6 +302,50 @@ def _train_volume_model(
     return model, log
 
 
+def _train_axial_model(
+    x: np.ndarray,
+    source: np.ndarray,
+    factor: tuple[int, ...],
+    voxel_size: Sequence[float] | None,
+    options: EnhanceOptions,
+    settings: TrainSettings,
+    device: torch.device,
+    rng: np.random.Generator,
+    cancel: CancelToken | None,
+) -> Generator[Event, None, tuple[SelfVisionNet, TrainLog, Callable[[np.ndarray], list[np.ndarray]]]]:
+    """Fit the 2D (fz, 1) model on lateral planes of ``source`` (see :mod:`.axial`).
+
+    Returns the model, its training log and the function that prepares planes the way training did (the
+    self-check reuses it on held-out data). ``x`` (the whole input) calibrates the axial blur.
+    """
+    fz = factor[0]
+    lateral_spacing = z_out = None
+    if voxel_size is not None:
+        lateral_spacing = tuple(v / f for v, f in zip(voxel_size[1:], factor[1:], strict=True))
+        z_out = voxel_size[0] / fz
+    blur = options.axial_blur or 0.0
+    if voxel_size is not None and options.axial_blur is None:
+        blur, target, reached = estimate_axial_blur(x, voxel_size, fz)
+        yield StageInfo(
+            "axial",
+            f"axial blur estimated at {blur:.2f} µm (z-neighbour correlation {target:.3f}, model {reached:.3f})",
+        )
+    planes = functools.partial(axial_training_planes, fz=fz, lateral_spacing=lateral_spacing, z_out=z_out, blur_um=blur)
+    sources = planes(source)
+    width = min(48, min(s.shape[2] for s in sources))
+    lr = min(16, min(s.shape[1] for s in sources) // fz)
+    if lr < MIN_LOW_RES:
+        raise DataError(f"input lateral size {x.shape[1:]} is too small to learn a {fz}x axial factor")
+    model = SelfVisionNet(ModelConfig((fz, 1), features=options.features, mapping=options.mapping))
+    sampler = PatchSampler(sources, (1, lr * fz, width), rng)
+    yield StageInfo("axial", f"learning {fz}x axial from lateral planes ({lr * fz}x{width} patches)")
+    settings.batch_size = options.batch_size or 16
+    log = yield from train_model(
+        model, sampler, settings, device=device, rng=rng, stage="axial", cancel=cancel, rotate_lateral=False
+    )
+    return model, log, planes
+
+
 def enhance_steps(
     volume: np.ndarray,
     factor: Sequence[int] | str | int,
@@ -354,36 +398,8 @@ def enhance_steps(
                 if held_x is not None:
                     held_source = _apply_stage(stage, held_source, dev, False, options.max_tile_output)
     if axial:
-        fz = factor[0]
-        lateral_spacing = z_out = None
-        if voxel_size is not None:
-            lateral_spacing = tuple(v / f for v, f in zip(voxel_size[1:], factor[1:], strict=True))
-            z_out = voxel_size[0] / fz
-        blur = 0.0
-        if voxel_size is not None and options.axial_blur is None:
-            blur, target, reached = estimate_axial_blur(x, voxel_size, fz)
-            yield StageInfo(
-                "axial",
-                f"axial blur estimated at {blur:.2f} µm (z-neighbour correlation {target:.3f}, model {reached:.3f})",
-            )
-        elif options.axial_blur is not None:
-            blur = options.axial_blur
-        sources = axial_training_planes(source, fz, lateral_spacing, z_out, blur)
-        axial_planes = functools.partial(
-            axial_training_planes, fz=fz, lateral_spacing=lateral_spacing, z_out=z_out, blur_um=blur
-        )
-        width = min(48, min(s.shape[2] for s in sources))
-        lr = min(16, min(s.shape[1] for s in sources) // fz)
-        if lr < MIN_LOW_RES:
-            raise DataError(f"input lateral size {x.shape[1:]} is too small to learn a {fz}x axial factor")
-        config = ModelConfig((fz, 1), features=options.features, mapping=options.mapping)
-        model = SelfVisionNet(config)
-        sampler = PatchSampler(sources, (1, lr * fz, width), rng)
-        yield StageInfo("axial", f"learning {fz}x axial from lateral planes ({lr * fz}x{width} patches)")
-        settings = options.settings(share)
-        settings.batch_size = options.batch_size or 16
-        logs["axial"] = yield from train_model(
-            model, sampler, settings, device=dev, rng=rng, stage="axial", cancel=cancel, rotate_lateral=False
+        model, logs["axial"], axial_planes = yield from _train_axial_model(
+            x, source, factor, voxel_size, options, options.settings(share), dev, rng, cancel
         )
         stages.append(Stage("axial", model))
 
