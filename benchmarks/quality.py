@@ -20,7 +20,8 @@ import tifffile
 import torch
 
 from self_vision.core.degrade import cubic_upsample
-from self_vision.core.pipeline import EnhanceOptions, enhance_steps, run_to_end
+from self_vision.core.errors import DataError
+from self_vision.core.pipeline import EnhanceOptions, enhance_steps, paper_options, run_to_end
 from self_vision.core.quality import (
     back_projection_baseline,
     crop_reference,
@@ -48,8 +49,9 @@ def load_volumes(data_dir: Path, names: list[str]) -> dict[str, tuple[np.ndarray
 
 
 def run_case(
-    reference: np.ndarray, voxel: tuple[float, ...], factor: tuple[int, ...], options: EnhanceOptions
+    reference: np.ndarray, voxel: tuple[float, ...], factor: tuple[int, ...], configs: dict[str, EnhanceOptions]
 ) -> list[dict]:
+    options = configs["default"] if "default" in configs else next(iter(configs.values()))
     reference = crop_reference(reference, factor)
     low = degrade_array(reference, factor, options.operator, options.psf_sigma)
     border = [2 * f for f in factor]
@@ -79,12 +81,31 @@ def run_case(
         back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma),
         time.perf_counter() - t,
     )
-    result = run_to_end(enhance_steps(low, factor, voxel_size=low_voxel, options=options, device="cpu"))
-    net_only = result.model.apply(result.normalizer.forward(low), back_projection=0)
-    add(f"network ({result.path.split(' + back')[0]})", result.normalizer.inverse(net_only), result.train_seconds)
-    add("network + back-projection", result.data, result.train_seconds)
-    check = result.self_check
-    rows[-1]["self_check"] = None if check is None else check.gains
+    for config, config_options in configs.items():
+        prefix = "" if config == "default" else f"{config}: "
+        try:
+            result = run_to_end(enhance_steps(low, factor, voxel_size=low_voxel, options=config_options, device="cpu"))
+        except DataError as err:
+            rows.append(
+                {
+                    "method": f"{prefix}n/a ({err})",
+                    "psnr": float("nan"),
+                    "ssim": float("nan"),
+                    "psnr_fg": float("nan"),
+                    "ssim_fg": float("nan"),
+                    "seconds": 0.0,
+                }
+            )
+            continue
+        net_only = result.model.apply(result.normalizer.forward(low), back_projection=0)
+        add(
+            f"{prefix}network ({result.path.split(' + back')[0]})",
+            result.normalizer.inverse(net_only),
+            result.train_seconds,
+        )
+        add(f"{prefix}network + back-projection", result.data, result.train_seconds)
+        check = result.self_check
+        rows[-1]["self_check"] = None if check is None else check.gains
     return rows
 
 
@@ -104,18 +125,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--loss", default="l1", choices=["l1", "l2"])
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        default=["default"],
+        choices=["default", "paper"],
+        help="the product's defaults and/or the paper's recipe (pipeline.paper_options)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    options = EnhanceOptions(
-        path=args.path,
-        time_budget=None if args.steps else args.budget,
-        steps=args.steps,
-        operator=args.operator,
-        seed=args.seed,
-        loss=args.loss,
-    )
+    limits = {"time_budget": None if args.steps else args.budget, "steps": args.steps}
+    common = {"operator": args.operator, "seed": args.seed, **limits}
+    configs = {
+        "default": EnhanceOptions(path=args.path, loss=args.loss, **common),
+        "paper": paper_options(**common),
+    }
+    configs = {name: configs[name] for name in args.configs}
     print(
         f"# {time.strftime('%Y-%m-%d')} on {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} threads, torch {torch.__version__}"
@@ -126,7 +153,7 @@ def main() -> None:
     for name, (reference, voxel) in load_volumes(args.data, args.volumes).items():
         for text in args.factors:
             factor = parse_factor(text, reference.ndim)
-            rows = run_case(reference, voxel, factor, options)
+            rows = run_case(reference, voxel, factor, configs)
             cubic = rows[0]["psnr"]
             for row in rows:
                 row.update(volume=name, factor=text)

@@ -16,6 +16,7 @@ _API = {
     "EnhanceResult",
     "Enhancer",
     "Evaluation",
+    "denoise",
     "enhance",
     "enhance_steps",
     "evaluate",
@@ -30,6 +31,7 @@ __all__ = [
     "Enhancer",
     "Evaluation",
     "__version__",
+    "denoise",
     "enhance",
     "enhance_steps",
     "evaluate",
@@ -50,9 +52,14 @@ if TYPE_CHECKING:
         load_model,
         save_model,
     )
+    from .denoise_api import denoise
 
 
 def __getattr__(name: str) -> Any:
+    if name == "denoise":
+        from . import denoise_api
+
+        return denoise_api.denoise
     if name in _API:
         from . import api
 

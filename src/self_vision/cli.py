@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .cli_denoise import add_denoise_parser, run_denoise
 from .core.errors import SelfVisionError, UsageError
 from .core.validate import parse_factor
 
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--device", default="auto")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--overwrite", action="store_true", default=True, help=argparse.SUPPRESS)
+    add_denoise_parser(sub)
     return parser
 
 
@@ -91,9 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        handler: Callable[[argparse.Namespace], int] = {"enhance": _enhance, "evaluate": _evaluate, "demo": _demo}[
-            args.command
-        ]
+        handler: Callable[[argparse.Namespace], int] = {
+            "enhance": _enhance,
+            "evaluate": _evaluate,
+            "demo": _demo,
+            "denoise": run_denoise,
+        }[args.command]
         return handler(args)
     except SelfVisionError as err:
         print(f"self-vision: error: {err}", file=sys.stderr)

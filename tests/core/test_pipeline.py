@@ -101,3 +101,15 @@ def test_model_for_other_rank_is_refused(volume):
     result = run(volume, (1, 2, 2))
     with pytest.raises(DataError, match="3D"):
         run_to_end(apply_model_steps(result.model, volume[0], device="cpu"))
+
+
+def test_paper_configuration(volume):
+    from self_vision.core.pipeline import paper_options
+
+    options = paper_options(steps=5, seed=0)
+    result = run_to_end(enhance_steps(volume, (2, 2, 2), voxel_size=(2.0, 0.5, 0.5), options=options, device="cpu"))
+    assert result.path == "volume 2x2x2 + back-projection x10"  # one 3D network, full factor
+    assert result.model.stages[0].model.config.residual == "linear"
+    assert result.data.shape == (24, 96, 96)
+    with pytest.raises(DataError, match="too few"):  # the paper's recipe cannot learn 4x axial from 12 slices
+        run_to_end(enhance_steps(volume, (4, 1, 1), options=options, device="cpu"))

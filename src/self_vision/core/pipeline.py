@@ -57,6 +57,7 @@ class EnhanceOptions:
     loss: str = "l2"
     features: int = 16
     mapping: int = 3
+    residual: str = "cubic"  # the interpolation the network's detail is added to: cubic, linear or none
     max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
     precision: str = (
         "auto"  # inference convolutions: fp32, bf16, or auto (bf16 on CUDA and on CPUs with AMX/AVX512-BF16)
@@ -252,6 +253,28 @@ def _volume_patch(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...
     return tuple(patch)
 
 
+def _model_config(factor: tuple[int, ...], options: EnhanceOptions) -> ModelConfig:
+    return ModelConfig(factor, features=options.features, mapping=options.mapping, residual=options.residual)
+
+
+def paper_options(**overrides: object) -> EnhanceOptions:
+    """The Self-Vision paper's recipe as far as its text describes it, for comparisons.
+
+    One 3D network with the full per-axis factor learned from the volume itself (no gradual steps, no
+    lateral-to-axial path), an FSRCNN-style MSE loss, a linearly interpolated input under the learned
+    detail, and back-projection to fuse. Everything else (patches, augmentation, budget) as the default.
+    """
+    settings: dict[str, object] = {
+        "path": "3d",
+        "gradual": False,
+        "loss": "l2",
+        "residual": "linear",
+        "back_projection": 10,
+    }
+    settings.update(overrides)
+    return EnhanceOptions(**settings)  # type: ignore[arg-type]
+
+
 def gradual_steps(factor: Sequence[int]) -> list[tuple[int, ...]]:
     """Split per-axis factors into steps of prime factors: (1, 4, 4) -> [(1, 2, 2), (1, 2, 2)].
 
@@ -284,7 +307,7 @@ def _train_volume_model(
     cancel: CancelToken | None,
 ) -> Generator[Event, None, tuple[SelfVisionNet, TrainLog]]:
     """Fit a volume-kind model of ``factor`` to (degrade(crop), crop) pairs cut from ``x``."""
-    model = SelfVisionNet(ModelConfig(factor, features=options.features, mapping=options.mapping))
+    model = SelfVisionNet(_model_config(factor, options))
     patch = _volume_patch(x.shape, factor)
     sampler = PatchSampler([x], patch, rng)
     yield StageInfo(stage, f"learning {'x'.join(map(str, factor))} from {patch} patches of the input")
@@ -336,7 +359,7 @@ def _train_axial_model(
     lr = min(16, min(s.shape[1] for s in sources) // fz)
     if lr < MIN_LOW_RES:
         raise DataError(f"input lateral size {x.shape[1:]} is too small to learn a {fz}x axial factor")
-    model = SelfVisionNet(ModelConfig((fz, 1), features=options.features, mapping=options.mapping))
+    model = SelfVisionNet(_model_config((fz, 1), options))
     sampler = PatchSampler(sources, (1, lr * fz, width), rng)
     yield StageInfo("axial", f"learning {fz}x axial from lateral planes ({lr * fz}x{width} patches)")
     settings.batch_size = options.batch_size or 16

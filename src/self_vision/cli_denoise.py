@@ -1,0 +1,166 @@
+"""The ``self-vision denoise`` subcommand: parse, read (keeping T for TiS), call the API, write, print."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .core.errors import DataError, UsageError
+
+
+def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``denoise`` on the ``self-vision`` subparsers."""
+    p = sub.add_parser("denoise", help="denoise a z-stack (SiS) or time-lapse (TiS), learning from it alone")
+    p.add_argument("input", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("--mode", choices=["sis", "tis"], default="sis", help="sis: z-stack (default); tis: time-lapse")
+    p.add_argument("--gar", type=float, default=1.0, metavar="GAMMA", help="gap-amending regulariser weight (0: off)")
+    p.add_argument("--fnsm", action="store_true", help="add the Fourier noise-suppression first stage")
+    limit = p.add_mutually_exclusive_group()
+    limit.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="training time (default 30)")
+    limit.add_argument("--steps", type=int, default=None, metavar="N", help="training steps instead of a time budget")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    p.add_argument("--seed", type=int, default=None, help="random seed for a reproducible run")
+    p.add_argument("--channel", type=int, default=None, help="channel to use from a multichannel file")
+    p.add_argument("--timepoint", type=int, default=None, help="sis only: time point of a time series")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def run_denoise(args: argparse.Namespace) -> int:
+    """Handle ``self-vision denoise``."""
+    from .cli import _ProgressBar
+    from .core.io import check_output_path
+    from .denoise_api import denoise
+
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps {args.steps}: give a positive number of steps")
+    if args.time_budget is not None and args.time_budget <= 0:
+        raise UsageError(f"--time-budget {args.time_budget}: give a positive number of seconds")
+    if args.gar < 0 or not math.isfinite(args.gar):
+        raise UsageError(f"--gar {args.gar}: give 0 (off) or a positive weight")
+    if args.mode == "tis" and args.timepoint is not None:
+        raise UsageError("--timepoint: TiS learns from the time axis; omit --timepoint")
+    check_output_path(args.output, overwrite=args.overwrite)
+    data, voxel_size, unit, axes = _read(args)
+    bar = _ProgressBar(not args.quiet)
+    start = time.perf_counter()
+    try:
+        result = denoise(
+            data,
+            args.mode,
+            voxel_size=voxel_size,
+            device=args.device,
+            time_budget=args.time_budget,
+            steps=args.steps,
+            seed=args.seed,
+            gar=args.gar,
+            fnsm=args.fnsm,
+            progress=bar,
+            name=str(args.input),
+        )
+    finally:
+        bar.close()
+    _write(args.output, result.data, axes, voxel_size, unit, args.overwrite)
+    cutoff = "" if result.fnsm_cutoff is None else f"; {result.model.fnsm.report()}"  # type: ignore[union-attr]
+    print(
+        f"self-vision: {args.input.name} {data.shape} {axes} -> {args.output} via {args.mode.upper()} "
+        f"(GAR γ={args.gar:g}); trained {result.train_seconds:.1f} s, total {time.perf_counter() - start:.1f} s"
+        f"{cutoff}"
+    )
+    return 0
+
+
+def _read(args: argparse.Namespace) -> tuple[np.ndarray, tuple[float, ...] | None, str | None, str]:
+    """(data, spatial voxel size, unit, axes): ZYX via core.io for SiS, TYX/TZYX with T kept for TiS."""
+    from .core.io import read_tiff
+
+    if args.mode == "sis":
+        volume = read_tiff(args.input, channel=args.channel, timepoint=args.timepoint)
+        return volume.data, volume.voxel_size, volume.unit, volume.axes
+    return _read_time_lapse(args.input, args.channel)
+
+
+def _read_time_lapse(path: Path, channel: int | None) -> tuple[np.ndarray, tuple[float, ...] | None, str | None, str]:
+    """A TIFF with a T axis as (T,Y,X) or (T,Z,Y,X), one channel picked, singleton axes dropped."""
+    import tifffile
+
+    from .core import io
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; check the path")
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
+            sizes = io.physical_sizes(tif, series)
+            data = np.asarray(series.asarray())
+    except Exception as exc:  # corrupt or foreign files: one line
+        raise DataError(f"{path}: not a readable TIFF file ({io._one_line(exc)})") from None
+    index: list[Any] = []
+    kept = ""
+    for a, n in zip(axes, shape, strict=True):
+        if a in "CS" and n > 1:
+            if channel is None:
+                raise UsageError(f"{path}: has {n} channels; choose one with --channel N (0 to {n - 1})")
+            if not 0 <= channel < n:
+                raise UsageError(f"{path}: --channel {channel} is out of range; the file has {n} channels")
+            index.append(channel)
+        elif n == 1 and a not in "YX":
+            index.append(0)
+        else:
+            index.append(slice(None))
+            kept += a
+    if kept not in ("TYX", "TZYX"):
+        raise DataError(f"{path}: has axes {kept} but TiS needs a time axis (TYX or TZYX); use --mode sis for z-stacks")
+    spatial = kept[1:]
+    found = [sizes.get(a) for a in spatial]
+    voxel = None
+    unit = None
+    if all(f is not None for f in found):
+        voxel = tuple(float(f[0]) for f in found if f is not None)
+        unit = next((f[1] for f in found if f is not None), None)
+    return np.ascontiguousarray(data[tuple(index)]), voxel, unit, kept
+
+
+def _write(
+    path: Path, data: np.ndarray, axes: str, voxel_size: tuple[float, ...] | None, unit: str | None, overwrite: bool
+) -> None:
+    """ZYX through core.io.write_tiff; TYX/TZYX as an ImageJ hyperstack, written atomically the same way."""
+    import tifffile
+
+    from .core import io
+
+    if axes in ("YX", "ZYX"):
+        io.write_tiff(path, data, voxel_size=voxel_size, unit=unit or "µm", overwrite=overwrite)
+        return
+    metadata: dict[str, Any] = {"axes": axes}
+    resolution = None
+    if voxel_size is not None:
+        resolution = (1.0 / voxel_size[-1], 1.0 / voxel_size[-2])
+        if len(voxel_size) == 3:
+            metadata["spacing"] = voxel_size[0]
+        metadata["unit"] = io._imagej_unit(unit or "µm")
+    tmp = io._create_temp(path)
+    try:
+        tifffile.imwrite(
+            tmp, data.astype(np.float32, copy=False), imagej=True, resolution=resolution, metadata=metadata
+        )
+        io._move_into_place(tmp, path, overwrite=overwrite)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from .cli import main
+
+    sys.exit(main(["denoise", *sys.argv[1:]]))

@@ -1,0 +1,386 @@
+"""Self-supervised denoising by interleaved pairs: SiS (z-slices) and TiS (time points), with the GAR loss.
+
+Neighbouring slices (SiS) or frames (TiS) show nearly the same structure with independent noise, so a
+network fed the even ones and asked for the odd ones can only learn the shared signal. The gap-amending
+regulariser corrects for what truly differs between neighbours:
+
+    L = ‖y_o − f(x_e)‖² + γ ‖y_o − f(x_e) − (f̃(x)_o − f̃(x)_e)‖²
+
+where f̃ is a no-gradient pass of the same network over the full (uninterleaved) stack, computed here on
+each training patch. Inference applies the network once to the full stack.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from .devices import resolve_device
+from .errors import CancelledError, DataError, UsageError
+from .events import CancelToken, Event, InferProgress, StageInfo, TrainProgress
+from .fnsm import FNSM
+from .infer import DEFAULT_MAX_TILE_OUTPUT, predict, predict_planes
+from .intensity import Normalizer
+from .train import TrainLog, TrainSettings, _plan, _progress_fraction
+
+MODES = ("sis", "tis")
+#: Fewest slices (SiS) or time points (TiS): two interleaved pairs.
+MIN_INTERLEAVED = 4
+#: Smallest lateral size the network can learn from.
+MIN_LATERAL = 8
+
+
+@dataclass(frozen=True)
+class DenoiseConfig:
+    """Shape of a :class:`DenoiseNet`."""
+
+    ndim: int  # 3 (ZYX) or 2 (YX, per frame)
+    features: int = 16
+    depth: int = 4  # 3^d convolutions
+    fnsm: bool = False
+    spacing: tuple[float, ...] | None = None  # voxel size for the FNSM's physical frequencies
+
+    @property
+    def halo(self) -> int:
+        """Receptive-field radius of the convolutional part, plus one."""
+        return self.depth + 1
+
+
+class ConvDenoiser(nn.Module):
+    """Light residual CNN: ``x + convs(x)``; the last conv starts near zero, so f starts near identity."""
+
+    def __init__(self, config: DenoiseConfig) -> None:
+        super().__init__()
+        self.config = config
+        conv = nn.Conv3d if config.ndim == 3 else nn.Conv2d
+        c = config.features
+        layers: list[nn.Module] = [conv(1, c, 3, padding=1), nn.PReLU(c)]
+        for _ in range(config.depth - 2):
+            layers += [conv(c, c, 3, padding=1), nn.PReLU(c)]
+        last = conv(c, 1, 3, padding=1)
+        nn.init.normal_(last.weight, std=1e-3)
+        nn.init.zeros_(last.bias)
+        self.body = nn.Sequential(*layers, last)
+
+    @property
+    def factor(self) -> tuple[int, ...]:
+        """No resampling: lets :func:`core.infer.predict` tile this network."""
+        return (1,) * self.config.ndim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class DenoiseNet(nn.Module):
+    """Optional FNSM first stage, then :class:`ConvDenoiser`."""
+
+    def __init__(self, config: DenoiseConfig) -> None:
+        super().__init__()
+        if config.ndim not in (2, 3):
+            raise ValueError("DenoiseNet is 2D or 3D")
+        self.config = config
+        self.fnsm = FNSM(config.ndim, config.spacing) if config.fnsm else None
+        self.cnn = ConvDenoiser(config)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.cnn(self.fnsm(x) if self.fnsm is not None else x)
+
+
+@dataclass
+class DenoiseOptions:
+    """What shapes a denoising run besides the data."""
+
+    gamma: float = 1.0  # weight of the gap-amending regulariser; 0 disables it
+    fnsm: bool = False
+    steps: int | None = None
+    time_budget: float | None = None  # default 30 s when steps is None too
+    seed: int | None = None
+    batch_size: int | None = None
+    learning_rate: float = 3e-3
+    features: int = 16
+    depth: int = 4
+    patch: int = 48  # lateral training patch (voxels)
+    patch_z: int = 16  # slices of a SiS patch (split into 8 inputs and 8 targets), or z of a TiS 3D patch
+    max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
+
+    def settings(self) -> TrainSettings:
+        budget = 30.0 if self.time_budget is None and self.steps is None else self.time_budget
+        return TrainSettings(steps=self.steps, time_budget=budget, learning_rate=self.learning_rate)
+
+
+@dataclass
+class DenoiseResult:
+    """The denoised data (float32, input intensity units) and how it was made."""
+
+    data: np.ndarray
+    mode: str
+    model: DenoiseNet
+    voxel_size: tuple[float, ...] | None
+    train_seconds: float
+    log: TrainLog = field(default_factory=TrainLog)
+    normalizer: Normalizer | None = None
+
+    @property
+    def fnsm_cutoff(self) -> float | None:
+        """Learned FNSM cutoff (1/µm with a voxel size, else 1/voxel); None without FNSM."""
+        return None if self.model.fnsm is None else self.model.fnsm.learned_cutoff()
+
+
+# --------------------------------------------------------------------------------------------- pairs and loss
+
+
+def interleave_pairs(data: np.ndarray | torch.Tensor, axis: int = 0) -> tuple:
+    """Split along ``axis`` into (even, odd) of equal length: even index ``2i`` is paired with odd ``2i+1``."""
+    n = data.shape[axis] // 2
+    index_even = [slice(None)] * data.ndim
+    index_odd = [slice(None)] * data.ndim
+    index_even[axis] = slice(0, 2 * n, 2)
+    index_odd[axis] = slice(1, 2 * n, 2)
+    return data[tuple(index_even)], data[tuple(index_odd)]
+
+
+def gar_loss(
+    prediction: torch.Tensor, target: torch.Tensor, gap: torch.Tensor | None, gamma: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``‖y_o − f(x_e)‖² + γ‖y_o − f(x_e) − gap‖²`` (means), ``gap = f̃(x)_o − f̃(x)_e``; returns (loss, GAR)."""
+    residual = target - prediction
+    fit = torch.mean(residual**2)
+    if gap is None or gamma == 0:
+        return fit, torch.zeros((), device=fit.device)
+    reg = torch.mean((residual - gap) ** 2)
+    return fit + gamma * reg, reg
+
+
+# --------------------------------------------------------------------------------------------- checks
+
+
+def check_denoise_input(data: np.ndarray, mode: str, name: str = "input") -> str:
+    """Validate ``data`` for ``mode``; return the axes (``ZYX``, ``TYX`` or ``TZYX``)."""
+    if mode not in MODES:
+        raise UsageError(f"unknown denoising mode {mode!r}; choose sis (z-stacks) or tis (time-lapses)")
+    if data.size == 0:
+        raise DataError(f"{name}: is empty {data.shape}")
+    if not (np.issubdtype(data.dtype, np.integer) or np.issubdtype(data.dtype, np.floating)):
+        raise DataError(f"{name}: has data type {data.dtype}; give integer or real-valued voxels")
+    if mode == "sis":
+        if data.ndim != 3:
+            raise DataError(f"{name}: has {data.ndim} axes {data.shape}; SiS denoises a 3D (ZYX) stack")
+        if data.shape[0] < MIN_INTERLEAVED:
+            raise DataError(
+                f"{name}: has {data.shape[0]} slices; SiS needs at least {MIN_INTERLEAVED} to pair even with odd ones"
+            )
+        axes = "ZYX"
+    else:
+        if data.ndim not in (3, 4):
+            raise DataError(
+                f"{name}: has {data.ndim} axes {data.shape} and no time axis; TiS denoises (T,Y,X) or (T,Z,Y,X)"
+            )
+        if data.shape[0] < MIN_INTERLEAVED:
+            raise DataError(
+                f"{name}: has {data.shape[0]} time points; TiS needs at least {MIN_INTERLEAVED} (use sis for a z-stack)"
+            )
+        axes = "TYX" if data.ndim == 3 else "TZYX"
+    if min(data.shape[-2:]) < MIN_LATERAL:
+        raise DataError(
+            f"{name}: is {data.shape[-2]}x{data.shape[-1]} laterally; give at least {MIN_LATERAL}x{MIN_LATERAL}"
+        )
+    if np.issubdtype(data.dtype, np.floating):
+        bad = int(np.count_nonzero(~np.isfinite(data)))
+        if bad:
+            raise DataError(f"{name}: has {bad} NaN/Inf voxels; replace them (e.g. with 0) before denoising")
+    low, high = data.min(), data.max()
+    if low == high:
+        raise DataError(f"{name}: is constant (every voxel is {low}); there is nothing to denoise")
+    return axes
+
+
+# --------------------------------------------------------------------------------------------- training
+
+
+class _Sampler:
+    """Random training batches ``(input, target, gap_fn)`` for one mode; flips double as 'vice versa'."""
+
+    def __init__(self, x: np.ndarray, axes: str, options: DenoiseOptions, rng: np.random.Generator) -> None:
+        self.x, self.axes, self.rng = x, axes, rng
+        lateral = [min(options.patch, s) for s in x.shape[-2:]]
+        if axes == "ZYX":
+            z = min(options.patch_z, x.shape[0]) // 2 * 2
+            self.patch = (z, *lateral)
+            self.batch = options.batch_size or 4
+        elif axes == "TYX":
+            self.patch = (2, *lateral)  # a pair of consecutive frames
+            self.batch = options.batch_size or 16
+        else:
+            self.patch = (2, min(options.patch_z, x.shape[1]), *lateral)
+            self.batch = options.batch_size or 2
+
+    def _crop(self) -> np.ndarray:
+        starts = []
+        for axis, (size, p) in enumerate(zip(self.x.shape, self.patch, strict=True)):
+            if self.axes != "ZYX" and axis == 0:
+                starts.append(2 * int(self.rng.integers(0, size // 2)))  # (even, odd) time points
+            else:
+                starts.append(int(self.rng.integers(0, size - p + 1)))
+        crop = self.x[tuple(slice(s, s + p) for s, p in zip(starts, self.patch, strict=True))]
+        flips = [a for a in range(crop.ndim) if self.rng.random() < 0.5]  # axis 0 flip swaps the pair's roles
+        crop = np.flip(crop, flips) if flips else crop
+        if crop.shape[-1] == crop.shape[-2]:
+            crop = np.rot90(crop, int(self.rng.integers(4)), axes=(-2, -1))
+        return np.ascontiguousarray(crop)
+
+    def sample(self) -> torch.Tensor:
+        """``(B, 1, 2n, ...)`` for SiS (interleaved axis 2) or ``(B, 2, ...)`` pairs for TiS."""
+        batch = np.stack([self._crop() for _ in range(self.batch)])
+        return torch.from_numpy(batch[:, None] if self.axes == "ZYX" else batch)
+
+
+def _step_tensors(
+    model: DenoiseNet, batch: torch.Tensor, axes: str, gamma: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """(f(x_e), y_o, gap) for one batch; ``gap`` from a no-gradient pass over the full patches."""
+    if axes == "ZYX":
+        even, odd = interleave_pairs(batch, axis=2)
+        gap = None
+        if gamma:
+            with torch.no_grad():
+                full = model(batch)
+                full_even, full_odd = interleave_pairs(full, axis=2)
+                gap = full_odd - full_even
+        return model(even), odd, gap
+    even, odd = batch[:, :1], batch[:, 1:2]  # per-frame network: f̃(x)_o = f̃(x_o)
+    gap = None
+    if gamma:
+        with torch.no_grad():
+            gap = model(odd) - model(even)
+    return model(even), odd, gap
+
+
+def train_denoiser(
+    model: DenoiseNet,
+    sampler: _Sampler,
+    options: DenoiseOptions,
+    *,
+    device: torch.device,
+    stage: str,
+    cancel: CancelToken | None = None,
+) -> Generator[TrainProgress, None, TrainLog]:
+    """Fit ``model`` on interleaved pairs with the GAR loss; one event per step."""
+    settings = options.settings()
+    model.to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
+    log = TrainLog()
+    start = time.perf_counter()
+    step = 0
+    while True:
+        fraction = _progress_fraction(step, time.perf_counter() - start, settings)
+        if fraction >= 1.0:
+            break
+        if cancel is not None and cancel.cancelled:
+            raise CancelledError("cancelled by the user")
+        lr = settings.learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * fraction)))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        batch = sampler.sample().to(device)
+        with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            pred, target, gap = _step_tensors(model, batch, sampler.axes, options.gamma)
+        loss, _ = gar_loss(pred.float(), target.float(), None if gap is None else gap.float(), options.gamma)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        value = float(loss.detach())
+        log.losses.append(value)
+        elapsed = time.perf_counter() - start
+        total, eta = _plan(step, elapsed, settings)
+        yield TrainProgress(stage, step, total, value, lr, elapsed, eta)
+    model.eval()
+    log.steps = step
+    log.seconds = time.perf_counter() - start
+    return log
+
+
+# --------------------------------------------------------------------------------------------- inference
+
+
+@torch.no_grad()
+def apply_denoiser(
+    model: DenoiseNet, x: np.ndarray, axes: str, *, device: torch.device, max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
+) -> np.ndarray:
+    """Denoise normalised data: the FNSM over each whole volume/frame, then the CNN (tiled when large)."""
+    model = model.to(device).eval()
+
+    def filtered(v: np.ndarray) -> np.ndarray:
+        if model.fnsm is None:
+            return v
+        t = torch.from_numpy(np.ascontiguousarray(v))[:, None].to(device) if axes == "TYX" else None
+        if t is not None:
+            return model.fnsm(t)[:, 0].cpu().numpy()
+        return model.fnsm(torch.from_numpy(np.ascontiguousarray(v))[None, None].to(device))[0, 0].cpu().numpy()
+
+    if axes == "TYX":
+        return predict_planes(model.cnn, filtered(x), device=device, max_tile_output=max_tile_output)
+    frames = [x] if axes == "ZYX" else list(x)
+    out = [predict(model.cnn, filtered(f), device=device, max_tile_output=max_tile_output) for f in frames]
+    return out[0] if axes == "ZYX" else np.stack(out)
+
+
+# --------------------------------------------------------------------------------------------- the run
+
+
+def denoise_steps(
+    data: np.ndarray,
+    mode: str = "sis",
+    *,
+    voxel_size: Sequence[float] | None = None,
+    options: DenoiseOptions | None = None,
+    device: str | torch.device = "auto",
+    cancel: CancelToken | None = None,
+    name: str = "input",
+) -> Generator[Event, None, DenoiseResult]:
+    """Learn to denoise ``data`` from itself (``sis``: ZYX stack; ``tis``: TYX or TZYX) and denoise it.
+
+    ``voxel_size`` covers the spatial axes (Z,Y,X or Y,X; never T) and sets the FNSM's frequency units.
+    """
+    options = options or DenoiseOptions()
+    axes = check_denoise_input(data, mode, name)
+    if options.gamma < 0 or not math.isfinite(options.gamma):
+        raise UsageError(f"gar {options.gamma}: the regulariser weight must be 0 or positive")
+    spatial = axes.replace("T", "")
+    if voxel_size is not None:
+        voxel_size = tuple(float(v) for v in voxel_size)
+        if len(voxel_size) != len(spatial) or min(voxel_size) <= 0:
+            raise UsageError(f"voxel size {voxel_size}: give {len(spatial)} positive numbers ({spatial})")
+    dev = resolve_device(device)
+    rng = np.random.default_rng(options.seed)
+    if options.seed is not None:
+        torch.manual_seed(options.seed)
+    normalizer = Normalizer.fit(data)
+    x = normalizer.forward(data)
+    config = DenoiseConfig(len(spatial), options.features, options.depth, options.fnsm, voxel_size)
+    model = DenoiseNet(config)
+    sampler = _Sampler(x, axes, options, rng)
+    what = "even slices predict odd ones" if mode == "sis" else "even time points predict odd ones"
+    gar = f"GAR γ={options.gamma:g}" if options.gamma else "no GAR"
+    yield StageInfo(mode, f"{mode.upper()}: {what} ({gar}{', FNSM' if options.fnsm else ''}), patches {sampler.patch}")
+    log = yield from train_denoiser(model, sampler, options, device=dev, stage=mode, cancel=cancel)
+    if model.fnsm is not None:
+        yield StageInfo(mode, model.fnsm.report())
+    yield StageInfo("inference", "denoising the whole input")
+    yield InferProgress("inference", 0, 1)
+    y = apply_denoiser(model, x, axes, device=dev, max_tile_output=options.max_tile_output)
+    yield InferProgress("inference", 1, 1)
+    return DenoiseResult(
+        data=normalizer.inverse(y, inplace=True),
+        mode=mode,
+        model=model,
+        voxel_size=voxel_size,
+        train_seconds=log.seconds,
+        log=log,
+        normalizer=normalizer,
+    )

@@ -1,0 +1,49 @@
+"""The Python API for self-supervised denoising: ``denoise`` (SiS for z-stacks, TiS for time-lapses)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from .core.denoise import DenoiseOptions, DenoiseResult, denoise_steps
+from .core.events import CancelToken, Event
+from .core.pipeline import run_to_end
+
+__all__ = ["DenoiseOptions", "DenoiseResult", "denoise", "denoise_steps"]
+
+
+def denoise(
+    data: np.ndarray,
+    mode: str = "sis",
+    *,
+    voxel_size: Sequence[float] | None = None,
+    device: str = "auto",
+    time_budget: float | None = None,
+    steps: int | None = None,
+    seed: int | None = None,
+    gar: float = 1.0,
+    fnsm: bool = False,
+    progress: Callable[[Event], None] | None = None,
+    cancel: CancelToken | None = None,
+    options: DenoiseOptions | None = None,
+    name: str = "input",
+) -> DenoiseResult:
+    """Denoise ``data`` learning from the data alone; returns a :class:`DenoiseResult`.
+
+    ``mode="sis"``: a ZYX stack, even slices predict odd ones (fits z-sampling near Nyquist);
+    ``mode="tis"``: a TYX or TZYX time-lapse, even time points predict odd ones. ``gar`` weighs the
+    gap-amending regulariser (0: off); ``fnsm`` adds the Fourier noise-suppression first stage.
+    Training stops after ``steps`` or ``time_budget`` seconds, whichever comes first (default 30 s).
+    ``progress`` receives every event; ``cancel`` stops the run between steps.
+    """
+    opts = replace(options or DenoiseOptions(), gamma=gar, fnsm=fnsm)
+    if seed is not None:
+        opts = replace(opts, seed=seed)
+    if time_budget is not None or steps is not None:
+        opts = replace(opts, time_budget=time_budget, steps=steps)
+    gen = denoise_steps(data, mode, voxel_size=voxel_size, options=opts, device=device, cancel=cancel, name=name)
+    result = run_to_end(gen, progress)
+    assert isinstance(result, DenoiseResult)
+    return result
