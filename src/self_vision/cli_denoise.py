@@ -134,30 +134,10 @@ def _read_time_lapse(path: Path, channel: int | None) -> tuple[np.ndarray, tuple
 def _write(
     path: Path, data: np.ndarray, axes: str, voxel_size: tuple[float, ...] | None, unit: str | None, overwrite: bool
 ) -> None:
-    """ZYX through core.io.write_tiff; TYX/TZYX as an ImageJ hyperstack, written atomically the same way."""
-    import tifffile
+    """YX/ZYX, or TYX/TZYX as an ImageJ hyperstack, through core.io.write_tiff (atomic, never overwrites unasked)."""
+    from .core.io import write_tiff
 
-    from .core import io
-
-    if axes in ("YX", "ZYX"):
-        io.write_tiff(path, data, voxel_size=voxel_size, unit=unit or "µm", overwrite=overwrite)
-        return
-    metadata: dict[str, Any] = {"axes": axes}
-    resolution = None
-    if voxel_size is not None:
-        resolution = (1.0 / voxel_size[-1], 1.0 / voxel_size[-2])
-        if len(voxel_size) == 3:
-            metadata["spacing"] = voxel_size[0]
-        metadata["unit"] = io._imagej_unit(unit or "µm")
-    tmp = io._create_temp(path)
-    try:
-        tifffile.imwrite(
-            tmp, data.astype(np.float32, copy=False), imagej=True, resolution=resolution, metadata=metadata
-        )
-        io._move_into_place(tmp, path, overwrite=overwrite)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_tiff(path, data, voxel_size=voxel_size, unit=unit or "µm", overwrite=overwrite, axes=axes)
 
 
 if __name__ == "__main__":  # pragma: no cover

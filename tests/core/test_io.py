@@ -421,9 +421,22 @@ def test_write_rejects_bad_voxel_size(tmp_path: Path, voxel_size: tuple[float, .
     assert list(tmp_path.iterdir()) == []
 
 
-def test_write_rejects_4d(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="2D"):
+def test_write_rejects_4d_without_axes(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="TZYX"):
         write_tiff(tmp_path / "4d.tif", np.zeros((2, 2, 4, 5), np.float32))
+
+
+def test_time_lapse_round_trip(tmp_path: Path) -> None:
+    import tifffile
+
+    data = np.random.default_rng(0).random((3, 2, 8, 9)).astype(np.float32)
+    path = write_tiff(tmp_path / "movie.tif", data, voxel_size=(2.0, 0.5, 0.25), axes="TZYX")
+    with tifffile.TiffFile(path) as tif:
+        assert tif.series[0].axes == "TZYX"
+        np.testing.assert_array_equal(tif.series[0].asarray(), data)
+    one = read_tiff(path, timepoint=1)
+    np.testing.assert_array_equal(one.data, data[1])
+    assert one.voxel_size == pytest.approx((2.0, 0.5, 0.25), rel=1e-4)
 
 
 def test_check_output_path(tmp_path: Path) -> None:

@@ -447,28 +447,31 @@ def write_tiff(
     voxel_size: Sequence[float] | None = None,
     unit: str | None = MICRON,
     overwrite: bool = False,
+    axes: str | None = None,
 ) -> Path:
-    """Write a 2D (YX) or 3D (ZYX) array as an ImageJ TIFF, atomically; return the path written.
+    """Write a YX, ZYX, TYX or TZYX array as an ImageJ TIFF, atomically; return the path written.
 
-    ``voxel_size`` gives one size per axis of ``data`` in ``unit`` (stored as the XResolution /
-    YResolution tags and the ImageJ ``spacing``). uint8, uint16, int16 and float32 are written as
-    they are; other dtypes are converted to float32, as ImageJ supports no others. The data go to a
-    temporary file in the same folder that is renamed over ``path`` only once complete.
+    ``axes`` defaults to YX or ZYX by rank. ``voxel_size`` gives one size per *spatial* axis (Z, Y, X) in
+    ``unit`` (stored as the XResolution / YResolution tags and the ImageJ ``spacing``). uint8, uint16,
+    int16 and float32 are written as they are; other dtypes are converted to float32, as ImageJ supports
+    no others. The data go to a temporary file in the same folder that is renamed over ``path`` only once
+    complete.
     """
     path = check_output_path(path, overwrite=overwrite)
     data = np.asarray(data)
-    if data.ndim not in (2, 3):
-        raise ValueError(f"write_tiff needs a 2D (YX) or 3D (ZYX) array, got shape {data.shape}")
-    axes = "ZYX" if data.ndim == 3 else "YX"
+    axes = axes or {2: "YX", 3: "ZYX"}.get(data.ndim, "")
+    if axes not in ("YX", "ZYX", "TYX", "TZYX") or len(axes) != data.ndim:
+        raise ValueError(f"write_tiff writes YX, ZYX, TYX or TZYX arrays, got axes {axes!r} for shape {data.shape}")
+    spatial = axes.replace("T", "")
     if data.dtype.char not in "BHhf":
         data = data.astype(np.float32)
 
     metadata: dict[str, Any] = {"axes": axes}
     resolution = None
     if voxel_size is not None:
-        sizes = _check_voxel_size(path, voxel_size, data.ndim)
+        sizes = _check_voxel_size(path, voxel_size, len(spatial))
         resolution = (1.0 / sizes[-1], 1.0 / sizes[-2])
-        if data.ndim == 3:
+        if "Z" in spatial:
             metadata["spacing"] = sizes[0]
         ij_unit = _imagej_unit(unit)
         if ij_unit is not None:
