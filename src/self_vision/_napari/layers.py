@@ -82,18 +82,27 @@ def factor_tuple(ndim: int, axial: int, lateral: int) -> tuple[int, ...]:
     return (lateral, lateral) if ndim == 2 else (axial, lateral, lateral)
 
 
-def result_name(source: str, factor: Sequence[int]) -> str:
-    """Name of the result layer, e.g. ``nuclei ×1×4×4``."""
-    return f"{source} ×{'×'.join(map(str, factor))}"
+def result_name(source: str, factor: Sequence[int], mode: str = "enhance") -> str:
+    """Name of the result layer: ``nuclei ×1×4×4``, ``nuclei denoised`` or ``nuclei denoised ×1×4×4``."""
+    if mode == "denoise":
+        return f"{source} denoised"
+    prefix = f"{source} denoised" if mode == "denoise+enhance" else source
+    return f"{prefix} ×{'×'.join(map(str, factor))}"
 
 
 def result_kwargs(
-    layer: Any, factor: Sequence[int], index: Sequence[int] = (), *, all_volumes: bool = False
+    layer: Any,
+    factor: Sequence[int],
+    index: Sequence[int] = (),
+    *,
+    all_volumes: bool = False,
+    mode: str = "enhance",
 ) -> dict[str, Any]:
     """Layer properties that make the result overlay ``layer`` exactly (scale, translate, units, look).
 
     ``all_volumes``: the result keeps the layer's leading axes (every time point / channel), with their
-    scale, translate, units and labels unchanged.
+    scale, translate, units and labels unchanged. ``mode`` (enhance, denoise, denoise+enhance) goes into
+    the metadata; a denoised result has factor 1, so the layer's own scale and translate.
     """
     from ..core.geometry import output_translate, output_voxel_size
 
@@ -117,6 +126,7 @@ def result_kwargs(
                 "factor": tuple(factor),
                 "index": tuple(index),
                 "all_volumes": all_volumes,
+                "mode": mode,
             }
         },
     }

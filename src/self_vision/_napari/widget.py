@@ -1,4 +1,5 @@
-"""The Self-Vision dock: pick an image layer, set factors and quality, train in the background, add the result."""
+"""The Self-Vision dock: pick an image layer and a mode (enhance, denoise, both), train in the background, add the
+result."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from qtpy.QtCore import QEvent, Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 #: Quality presets: label -> seconds of training.
 PRESETS = {"Fast": 15.0, "Balanced": 40.0, "Best": 120.0}
 OPERATORS = ("area", "psf", "cubic")
+#: Run modes: label -> ``RunRequest.mode``.
+MODES = {"Enhance": "enhance", "Denoise": "denoise", "Denoise + enhance": "denoise+enhance"}
 
 
 def _user_message(err: BaseException) -> str:
@@ -47,7 +51,7 @@ def _user_message(err: BaseException) -> str:
 
 
 class EnhanceWidget(QWidget):
-    """Dock widget: zero-shot resolution enhancement of the chosen image layer."""
+    """Dock widget: zero-shot resolution enhancement and/or SiS denoising of the chosen image layer."""
 
     #: Emitted when a run ends: "done", "cancelled" or "error".
     run_finished = Signal(str)
@@ -62,6 +66,7 @@ class EnhanceWidget(QWidget):
         self._cancel: Any = None
         self._progress: Any = None
         self._started = 0.0
+        self._stage = ""  # the stage of the latest training step (names the inference that follows)
         self._hidden: dict[str, bool] | None = None
         self._choices: list[Any] = []
         self._build()
@@ -73,6 +78,14 @@ class EnhanceWidget(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         form = QFormLayout()
+        self.mode_box = QComboBox(
+            toolTip="Enhance: zero-shot resolution enhancement. Denoise: self-supervised SiS denoising of a 3D"
+            " stack (even slices predict odd ones; same voxel size). Denoise + enhance: denoise, then enhance"
+            " the denoised volume (noisy undersampled acquisitions)"
+        )
+        self.mode_box.addItems(list(MODES))
+        self.mode_box.currentIndexChanged.connect(self._update_controls)
+        form.addRow("Mode", self.mode_box)
         self.layer_box = QComboBox(toolTip="Image layer to enhance (grey 2D/3D; 4D+: the current 3D volume or all)")
         self.layer_box.currentIndexChanged.connect(self._on_layer_changed)
         form.addRow("Image", self.layer_box)
@@ -124,6 +137,15 @@ class EnhanceWidget(QWidget):
         self.tile_spin = self._spin(1, 1024, 16, "Largest output tile in megavoxels; lower it if memory runs out")
         self.tile_spin.setSuffix(" Mvox")
         adv.addRow("Tile size", self.tile_spin)
+        self.gar_spin = QDoubleSpinBox(toolTip="Weight γ of the gap-amending regulariser (denoising); 0 = off")
+        self.gar_spin.setRange(0.0, 100.0)
+        self.gar_spin.setSingleStep(0.5)
+        self.gar_spin.setValue(1.0)
+        self.gar_spin.setSpecialValueText("off")
+        adv.addRow("GAR γ", self.gar_spin)
+        self.fnsm_check = QCheckBox("FNSM (Fourier noise suppression first stage)")
+        self.fnsm_check.setToolTip("Denoising: a learned soft low-pass before the network")
+        adv.addRow("", self.fnsm_check)
         self.replace_check = QCheckBox("replace the previous result layer")
         self.replace_check.setChecked(True)
         adv.addRow("", self.replace_check)
@@ -164,6 +186,7 @@ class EnhanceWidget(QWidget):
         layout.addLayout(views)
         layout.addStretch(1)
         self._settings = [
+            self.mode_box,
             self.layer_box,
             self.all_volumes_check,
             self.axial_spin,
@@ -266,13 +289,27 @@ class EnhanceWidget(QWidget):
 
     def _on_layer_changed(self, index: int = 0) -> None:
         layer = self.selected_layer()
-        self.all_volumes_check.setVisible(self._leading_axes(layer) > 0)
+        self._update_controls()
         if layer is None:
             return
         axial, lateral = layers.default_factors(layer)
-        self.axial_spin.setEnabled(layers.spatial_ndim(layer) == 3)
         self.axial_spin.setValue(axial if layers.spatial_ndim(layer) == 3 else 1)
         self.lateral_spin.setValue(lateral)
+
+    def mode(self) -> str:
+        """The run mode the switch shows: ``enhance``, ``denoise`` or ``denoise+enhance``."""
+        return MODES[self.mode_box.currentText()]
+
+    def _update_controls(self, index: int = 0) -> None:
+        """Show what the mode and layer use: factors for enhancing, GAR/FNSM for denoising."""
+        layer = self.selected_layer()
+        enhancing = self.mode() != "denoise"
+        denoising = self.mode() != "enhance"
+        self.all_volumes_check.setVisible(self._leading_axes(layer) > 0 and not denoising)
+        self.lateral_spin.setEnabled(enhancing)
+        self.axial_spin.setEnabled(enhancing and layer is not None and layers.spatial_ndim(layer) == 3)
+        for widget in (self.gar_spin, self.fnsm_check, self.operator_box, self.ensemble_check, self.backproj_spin):
+            widget.setEnabled(denoising if widget in (self.gar_spin, self.fnsm_check) else enhancing)
 
     @staticmethod
     def _leading_axes(layer: Any) -> int:
@@ -282,7 +319,7 @@ class EnhanceWidget(QWidget):
     def all_volumes(self, layer: Any = None) -> bool:
         """True when the run should cover every volume of the (chosen) layer's leading axes."""
         layer = self.selected_layer() if layer is None else layer
-        return self._leading_axes(layer) > 0 and self.all_volumes_check.isChecked()
+        return self._leading_axes(layer) > 0 and self.all_volumes_check.isChecked() and self.mode() == "enhance"
 
     # ------------------------------------------------------------------ running
 
@@ -311,6 +348,20 @@ class EnhanceWidget(QWidget):
             max_tile_output=self.tile_spin.value() * 2**20,
         )
 
+    def denoise_options(self) -> Any:
+        """The DenoiseOptions the current settings describe (steps, time, seed and tiles shared with enhancing)."""
+        from ..core.denoise import DenoiseOptions
+
+        steps = self.steps_spin.value() or None
+        return DenoiseOptions(
+            gamma=self.gar_spin.value(),
+            fnsm=self.fnsm_check.isChecked(),
+            steps=steps,
+            time_budget=None if steps else PRESETS[self.preset_box.currentText()],
+            seed=None if self.seed_spin.value() < 0 else self.seed_spin.value(),
+            max_tile_output=self.tile_spin.value() * 2**20,
+        )
+
     def _check_layer(self) -> Any:
         layer = self.selected_layer()
         if layer is None:
@@ -330,8 +381,11 @@ class EnhanceWidget(QWidget):
             return False
         data, index = layers.current_volume(layer, self.viewer.dims.point)
         nd = data.ndim
+        mode = "enhance" if model is not None else self.mode()
         if model is not None:
             factor = tuple(model.factor)
+        elif mode == "denoise":
+            factor = (1,) * nd
         else:
             factor = layers.factor_tuple(nd, self.axial_spin.value(), self.lateral_spin.value())
         request = RunRequest(
@@ -341,6 +395,8 @@ class EnhanceWidget(QWidget):
             options=None if model is not None else self.options(),
             device=self.device_box.currentData() or "auto",
             model=model,
+            mode=mode,
+            denoise_options=self.denoise_options() if mode != "enhance" else None,
         )
         if self.all_volumes(layer):
             # the worker reads one volume at a time (no copy of the whole layer on the GUI thread)
@@ -354,7 +410,8 @@ class EnhanceWidget(QWidget):
         from ..core.events import CancelToken
         from .worker import start_run
 
-        self._run = (layer, factor, index, request.volumes is not None)
+        self._run = (layer, factor, index, request.volumes is not None, request.mode)
+        self._stage = ""
         self._cancel = CancelToken()
         self.plot.clear()
         for widget in self._settings:
@@ -364,6 +421,10 @@ class EnhanceWidget(QWidget):
         self.progress_bar.setFormat("starting…")
         what = "applying the model to" if request.model is not None else "learning from"
         text = f"{what} '{layer.name}' (factor {'×'.join(map(str, factor))})"
+        if request.mode == "denoise":
+            text = f"learning to denoise '{layer.name}' (SiS)"
+        elif request.mode == "denoise+enhance":
+            text = f"denoising '{layer.name}' (SiS), then enhancing it (factor {'×'.join(map(str, factor))})"
         if request.volumes is not None:
             count = int(np.prod(request.volumes.shape[: request.volumes.ndim - request.data.ndim]))
             text += f", then applying it to all {count} volumes"
@@ -406,6 +467,7 @@ class EnhanceWidget(QWidget):
                 self._progress.set_description(f"Self-Vision: volume {shown}/{event.volumes}")
         elif isinstance(event, TrainBatch):
             e = event.latest
+            self._stage = e.stage
             self.plot.add_losses(e.stage, event.losses)
             self.progress_bar.setRange(0, max(e.total, 1))
             self.progress_bar.setValue(min(e.step, e.total))
@@ -419,22 +481,25 @@ class EnhanceWidget(QWidget):
         elif isinstance(event, InferProgress):
             self.progress_bar.setRange(0, max(event.total, 1))
             self.progress_bar.setValue(event.done)
-            self.progress_bar.setFormat(f"enhancing: {event.done}/{event.total}")
+            verb = "denoising" if self._stage == "sis" else "enhancing"
+            self.progress_bar.setFormat(f"{verb}: {event.done}/{event.total}")
 
     def _on_returned(self, result: Any) -> None:
         if self._cancel is not None and self._cancel.cancelled:
             return
-        layer, factor, index, all_volumes = self._run
-        self.model = result.model
+        layer, factor, index, all_volumes, mode = self._run
+        if mode != "denoise":  # the enhancer (Save model… saves enhancers only)
+            self.model = result.model
         try:
-            self._add_result(layer, result.data, factor, index, all_volumes=all_volumes)
+            self._add_result(layer, result.data, factor, index, all_volumes=all_volumes, mode=mode)
         except Exception as err:  # never let a slot raise: napari would abort
             self._outcome = "error"
             self._fail(f"could not add the result layer ({type(err).__name__}: {err})")
             return
         seconds = time.perf_counter() - self._started
         self._outcome = "done"
-        self.status.setText(f"done in {seconds:.0f} s ({result.path}); added '{self.result_layer.name}'")
+        how = getattr(result, "path", None) or "SiS"
+        self.status.setText(f"done in {seconds:.0f} s ({how}); added '{self.result_layer.name}'")
         check = getattr(result, "self_check", None)
         if check is not None:
             self.status.setText(f"{self.status.text()}\n{check.summary()}")
@@ -444,10 +509,17 @@ class EnhanceWidget(QWidget):
                 show_warning(check.summary())
 
     def _add_result(
-        self, layer: Any, data: Any, factor: tuple[int, ...], index: tuple[int, ...], *, all_volumes: bool = False
+        self,
+        layer: Any,
+        data: Any,
+        factor: tuple[int, ...],
+        index: tuple[int, ...],
+        *,
+        all_volumes: bool = False,
+        mode: str = "enhance",
     ) -> None:
-        kwargs = layers.result_kwargs(layer, factor, index, all_volumes=all_volumes)
-        name = layers.result_name(layer.name, factor)
+        kwargs = layers.result_kwargs(layer, factor, index, all_volumes=all_volumes, mode=mode)
+        name = layers.result_name(layer.name, factor, mode)
         if name in self.viewer.layers and self.replace_check.isChecked():  # LayerList has no .get
             self.viewer.layers.remove(name)
         self.result_layer = self.viewer.add_image(data, name=name, **kwargs)
@@ -471,6 +543,7 @@ class EnhanceWidget(QWidget):
             self._progress = None
         for widget in self._settings:
             widget.setEnabled(True)
+        self._update_controls()
         self.save_button.setEnabled(self.model is not None)
         self.start_button.setEnabled(True)
         self.start_button.setText("Start")

@@ -5,6 +5,7 @@ inference events, batches training steps into at most ~10 :class:`TrainBatch` up
 GUI thread is never flooded with signals) and returns the core's ``EnhanceResult``. With
 ``RunRequest.volumes`` set it then applies the trained model to every 3D volume of the leading axes
 (time points, channels), yielding a :class:`VolumeProgress` per volume, and returns all of them stacked.
+``RunRequest.mode`` picks what the run does: enhance, SiS-denoise (a ``DenoiseResult``), or both in a row.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import numpy as np
 if TYPE_CHECKING:  # heavy imports stay out of module top level (napari starts fast)
     from napari.qt.threading import GeneratorWorker
 
+    from ..core.denoise import DenoiseOptions, DenoiseResult
     from ..core.events import CancelToken, TrainProgress
     from ..core.pipeline import EnhanceOptions, Enhancer, EnhanceResult
 
 #: Seconds between two training updates sent to the GUI thread.
 UPDATE_INTERVAL = 0.1
+#: What a run does: enhance, SiS-denoise (factor 1), or denoise then enhance.
+MODES = ("enhance", "denoise", "denoise+enhance")
 
 
 @dataclass
@@ -40,6 +44,8 @@ class RunRequest:
     #: the index of ``data`` in its leading axes. None: ``data`` alone.
     volumes: Any = None
     index: tuple[int, ...] = ()
+    mode: str = "enhance"  # one of MODES; ignored when ``model`` is set (applying is enhancing)
+    denoise_options: DenoiseOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -62,17 +68,42 @@ class TrainBatch:
 
 def run_events(
     request: RunRequest, cancel: CancelToken, *, num_threads: int | None = None, interval: float = UPDATE_INTERVAL
-) -> Generator[Any, None, EnhanceResult]:
+) -> Generator[Any, None, EnhanceResult | DenoiseResult]:
     """Train (or apply ``request.model``) and return the result; yields StageInfo, InferProgress, TrainBatch
     and, for every volume, VolumeProgress."""
     import torch
 
+    from ..core.chain import denoise_then_enhance_steps
+    from ..core.denoise import denoise_steps
     from ..core.pipeline import apply_model_steps, enhance_steps
 
     if num_threads:  # torch's intra-op thread count is per thread: match the GUI thread's setting
         torch.set_num_threads(num_threads)
+    if request.mode not in MODES:
+        raise ValueError(f"unknown run mode {request.mode!r}; choose one of {', '.join(MODES)}")
+    if request.volumes is not None and request.model is None and request.mode != "enhance":
+        raise ValueError("every time point / channel is offered for enhancement only")
     if request.model is not None:
         gen = apply_model_steps(request.model, request.data, voxel_size=request.voxel_size, device=request.device)
+    elif request.mode == "denoise":
+        gen = denoise_steps(
+            request.data,
+            "sis",
+            voxel_size=request.voxel_size,
+            options=request.denoise_options,
+            device=request.device,
+            cancel=cancel,
+        )
+    elif request.mode == "denoise+enhance":
+        gen = denoise_then_enhance_steps(
+            request.data,
+            request.factor,
+            voxel_size=request.voxel_size,
+            enhance_options=request.options,
+            denoise_options=request.denoise_options,
+            device=request.device,
+            cancel=cancel,
+        )
     else:
         gen = enhance_steps(
             request.data,
