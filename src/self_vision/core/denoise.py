@@ -13,7 +13,6 @@ each training patch. Inference applies the network once to the full stack.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
@@ -22,12 +21,12 @@ import torch
 from torch import nn
 
 from .devices import resolve_device
-from .errors import CancelledError, DataError, UsageError
+from .errors import DataError, UsageError
 from .events import CancelToken, Event, InferProgress, StageInfo, TrainProgress
 from .fnsm import FNSM
 from .infer import DEFAULT_MAX_TILE_OUTPUT, predict, predict_planes
 from .intensity import Normalizer
-from .train import TrainLog, TrainSettings, _plan, _progress_fraction
+from .train import TrainLog, TrainSettings, fit
 
 MODES = ("sis", "tis")
 #: Fewest slices (SiS) or time points (TiS): two interleaved pairs.
@@ -271,38 +270,15 @@ def train_denoiser(
     cancel: CancelToken | None = None,
 ) -> Generator[TrainProgress, None, TrainLog]:
     """Fit ``model`` on interleaved pairs with the GAR loss; one event per step."""
-    settings = options.settings()
-    model.to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
-    log = TrainLog()
-    start = time.perf_counter()
-    step = 0
-    while True:
-        fraction = _progress_fraction(step, time.perf_counter() - start, settings)
-        if fraction >= 1.0:
-            break
-        if cancel is not None and cancel.cancelled:
-            raise CancelledError("cancelled by the user")
-        lr = settings.learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * fraction)))
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+
+    def batch_loss() -> torch.Tensor:
         batch = sampler.sample().to(device)
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
             pred, target, gap = _step_tensors(model, batch, sampler.axes, options.gamma)
         loss, _ = gar_loss(pred.float(), target.float(), None if gap is None else gap.float(), options.gamma)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        step += 1
-        value = float(loss.detach())
-        log.losses.append(value)
-        elapsed = time.perf_counter() - start
-        total, eta = _plan(step, elapsed, settings)
-        yield TrainProgress(stage, step, total, value, lr, elapsed, eta)
-    model.eval()
-    log.steps = step
-    log.seconds = time.perf_counter() - start
-    return log
+        return loss
+
+    return (yield from fit(model, batch_loss, options.settings(), device=device, stage=stage, cancel=cancel))
 
 
 # --------------------------------------------------------------------------------------------- inference

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .degrade import add_poisson_gaussian, crop_to_multiple, degrade
 from .errors import CancelledError
@@ -60,29 +61,29 @@ def _autocast(device: torch.device):
     return torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
-def train_model(
-    model: SelfVisionNet,
-    sampler: PatchSampler,
+def fit(
+    model: nn.Module,
+    batch_loss: Callable[[], torch.Tensor],
     settings: TrainSettings,
     *,
     device: torch.device,
-    rng: np.random.Generator,
-    rotate_lateral: bool,
     stage: str = "model",
     cancel: CancelToken | None = None,
 ) -> Generator[TrainProgress, None, TrainLog]:
-    """Fit ``model`` to (degrade(patch), patch) pairs drawn from ``sampler``; yields one event per step."""
+    """The loop every model here is trained with: Adam, cosine learning rate, stop on steps / time / cancel.
+
+    ``batch_loss()`` draws one batch and returns its loss (a scalar tensor on ``device``); one
+    :class:`TrainProgress` is yielded per step and the :class:`TrainLog` is returned.
+    """
     if settings.steps is None and settings.time_budget is None:
         raise ValueError("give steps or a time budget")
-    factor = model.factor
     model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     log = TrainLog()
     start = time.perf_counter()
     step = 0
     while True:
-        elapsed = time.perf_counter() - start
-        fraction = _progress_fraction(step, elapsed, settings)
+        fraction = _progress_fraction(step, time.perf_counter() - start, settings)
         if fraction >= 1.0:
             break
         if cancel is not None and cancel.cancelled:
@@ -90,17 +91,7 @@ def train_model(
         lr = settings.learning_rate * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * fraction)))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        high = sampler.sample(settings.batch_size)
-        high = augment(high.reshape(len(high), *high.shape[-len(factor) :]), rng, rotate_lateral)
-        target = crop_to_multiple(torch.from_numpy(high).unsqueeze(1).to(device), factor)
-        low = degrade(target, factor, settings.operator, settings.psf_sigma)
-        if settings.noise_photons or settings.noise_sigma > 0:
-            noisy = add_poisson_gaussian(low.cpu().numpy(), settings.noise_photons, settings.noise_sigma, rng)
-            low = torch.from_numpy(noisy).to(device)
-        with _autocast(device):
-            pred = model(low)
-        pred = pred.float()
-        loss = F.l1_loss(pred, target) if settings.loss == "l1" else F.mse_loss(pred, target)
+        loss = batch_loss()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -114,6 +105,36 @@ def train_model(
     log.steps = step
     log.seconds = time.perf_counter() - start
     return log
+
+
+def train_model(
+    model: SelfVisionNet,
+    sampler: PatchSampler,
+    settings: TrainSettings,
+    *,
+    device: torch.device,
+    rng: np.random.Generator,
+    rotate_lateral: bool,
+    stage: str = "model",
+    cancel: CancelToken | None = None,
+) -> Generator[TrainProgress, None, TrainLog]:
+    """Fit ``model`` to (degrade(patch), patch) pairs drawn from ``sampler``; yields one event per step."""
+    factor = model.factor
+
+    def batch_loss() -> torch.Tensor:
+        high = sampler.sample(settings.batch_size)
+        high = augment(high.reshape(len(high), *high.shape[-len(factor) :]), rng, rotate_lateral)
+        target = crop_to_multiple(torch.from_numpy(high).unsqueeze(1).to(device), factor)
+        low = degrade(target, factor, settings.operator, settings.psf_sigma)
+        if settings.noise_photons or settings.noise_sigma > 0:
+            noisy = add_poisson_gaussian(low.cpu().numpy(), settings.noise_photons, settings.noise_sigma, rng)
+            low = torch.from_numpy(noisy).to(device)
+        with _autocast(device):
+            pred = model(low)
+        pred = pred.float()
+        return F.l1_loss(pred, target) if settings.loss == "l1" else F.mse_loss(pred, target)
+
+    return (yield from fit(model, batch_loss, settings, device=device, stage=stage, cancel=cancel))
 
 
 def _progress_fraction(step: int, elapsed: float, settings: TrainSettings) -> float:
