@@ -159,3 +159,10 @@ def test_four_d_layer_runs_on_the_current_volume(widget_and_viewer, small_volume
     result = viewer.layers["movie ×1×2×2"]
     assert result.data.shape == (8, 96, 96)
     assert result.metadata["self_vision_result"]["index"] == (1,)
+
+
+def test_tile_size_defaults_to_the_cores(widget_and_viewer):
+    from self_vision.core.infer import DEFAULT_MAX_TILE_OUTPUT
+
+    widget = widget_and_viewer[0]
+    assert widget.tile_spin.value() * 2**20 == DEFAULT_MAX_TILE_OUTPUT

@@ -134,7 +134,9 @@ class EnhanceWidget(QWidget):
         adv.addRow("Seed", self.seed_spin)
         self.backproj_spin = self._spin(0, 100, 10, "Rounds of data consistency with the input after the network")
         adv.addRow("Back-projection", self.backproj_spin)
-        self.tile_spin = self._spin(1, 1024, 16, "Largest output tile in megavoxels; lower it if memory runs out")
+        default_tile = 4  # megavoxels: the core's DEFAULT_MAX_TILE_OUTPUT (not imported: that would load torch)
+        tile_tip = "Largest output tile (megavoxels); lower it if short of memory"
+        self.tile_spin = self._spin(1, 1024, default_tile, tile_tip)
         self.tile_spin.setSuffix(" Mvox")
         adv.addRow("Tile size", self.tile_spin)
         self.gar_spin = QDoubleSpinBox(toolTip="Weight γ of the gap-amending regulariser (denoising); 0 = off")
