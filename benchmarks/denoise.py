@@ -74,6 +74,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--budget", type=float, default=20.0, help="training seconds per SiS run")
+    parser.add_argument("--steps", type=int, default=None, help="training steps per SiS run (instead of --budget)")
+    parser.add_argument("--volumes", nargs="+", default=None, help="only these volumes (nucleus, cortex)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--crop", type=int, default=256, help="lateral crop of the cortex volume")
     parser.add_argument("--device", default="cpu")
@@ -82,6 +84,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     rows = []
     for name, (clean, voxel) in load(args.data, args.crop).items():
+        if args.volumes and name not in args.volumes:
+            continue
         for photons in LEVELS:
             noisy = add_poisson_gaussian(clean, photons, READ_SIGMA, np.random.default_rng(0))
             results: dict[str, tuple[np.ndarray, float, str]] = {"noisy": (noisy, 0.0, "")}
@@ -90,7 +94,8 @@ def main() -> None:
             t = time.perf_counter()
             results["NLM"] = (nlm(noisy), time.perf_counter() - t, "")
             for label, (gamma, fnsm) in VARIANTS.items():
-                options = DenoiseOptions(gamma=gamma, fnsm=fnsm, time_budget=args.budget, seed=0)
+                limit = {"steps": args.steps, "time_budget": None} if args.steps else {"time_budget": args.budget}
+                options = DenoiseOptions(gamma=gamma, fnsm=fnsm, seed=0, **limit)
                 gen = denoise_steps(noisy, "sis", voxel_size=voxel, options=options, device=args.device)
                 res = run_to_end(gen)
                 note = f"{res.log.steps} steps"
