@@ -8,16 +8,12 @@ import pytest
 from self_vision._napari.worker import RunRequest, TrainBatch, run_events
 from self_vision.core.errors import CancelledError
 from self_vision.core.events import CancelToken, StageInfo
-from self_vision.core.pipeline import EnhanceOptions
+from self_vision.core.pipeline import EnhanceOptions, run_to_end
 
 
 def _drain(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
+    events: list = []
+    return events, run_to_end(gen, events.append)
 
 
 def test_run_events_batches_steps_and_returns_the_result(small_volume: np.ndarray):

@@ -10,7 +10,7 @@ from self_vision.core.degrade import add_poisson_gaussian
 from self_vision.core.denoise import DenoiseOptions
 from self_vision.core.errors import CancelledError
 from self_vision.core.events import CancelToken, StageInfo, TrainProgress
-from self_vision.core.pipeline import EnhanceOptions, EnhanceResult
+from self_vision.core.pipeline import EnhanceOptions, EnhanceResult, run_to_end
 from self_vision.core.sample import synthetic_neurons
 
 VOXEL = (1.0, 0.5, 0.5)
@@ -30,12 +30,8 @@ def quick_options() -> dict:
 
 
 def drain(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
+    events: list = []
+    return events, run_to_end(gen, events.append)
 
 
 def test_chain_denoises_then_enhances(noisy):

@@ -6,6 +6,7 @@ from self_vision.core.errors import CancelledError
 from self_vision.core.events import CancelToken, TrainProgress
 from self_vision.core.model import ModelConfig, SelfVisionNet
 from self_vision.core.patches import PatchSampler
+from self_vision.core.pipeline import run_to_end
 from self_vision.core.sample import synthetic_neurons
 from self_vision.core.train import TrainSettings, train_model
 
@@ -28,12 +29,8 @@ def make_run(volume, steps=30, seed=0, cancel=None):
 
 
 def drain(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
+    events: list = []
+    return events, run_to_end(gen, events.append)
 
 
 def test_events_and_loss_goes_down(volume):

@@ -131,7 +131,7 @@ class Enhancer:
         return x
 
     def apply(self, normalized: np.ndarray, *, device: torch.device | str = "cpu", **kwargs) -> np.ndarray:
-        return _drain(self.apply_steps(normalized, device=resolve_device(device), **kwargs))
+        return run_to_end(self.apply_steps(normalized, device=resolve_device(device), **kwargs))
 
     def to_dict(self) -> dict:
         return {
@@ -216,14 +216,6 @@ def _back_project_array(
         y = torch.from_numpy(estimate)[None, None].to(device)
         x = torch.from_numpy(np.ascontiguousarray(low_res))[None, None].to(device)
         return back_project(y, x, factor, operator, rounds, psf_sigma)[0, 0].cpu().numpy()
-
-
-def _drain(gen: Generator[Event, None, object]) -> object:
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
 
 
 def plan_path(shape: Sequence[int], factor: Sequence[int], path: str) -> str:
