@@ -66,6 +66,7 @@ class EnhanceOptions:
     gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
     noise: tuple[float | None, float] | None = None  # (photons at intensity 1, read sigma) on training inputs
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
+    uncertainty: bool = False  # two seeded models at half the budget each: mean + spread (see .uncertainty)
 
     def settings(self, share: float) -> TrainSettings:
         budget = self.time_budget
@@ -174,6 +175,7 @@ class EnhanceResult:
     logs: dict[str, TrainLog] = field(default_factory=dict)
     normalizer: Normalizer | None = None
     self_check: SelfCheck | None = None
+    uncertainty: np.ndarray | None = None  # per-voxel spread of two seeded models (input units), when asked
 
 
 def _apply_stage(
@@ -361,7 +363,22 @@ def _train_axial_model(
     return model, log, planes
 
 
-def enhance_steps(
+@dataclass
+class Trained:
+    """What training leaves: the model, the intensity map it was trained under, its logs and self-check."""
+
+    enhancer: Enhancer
+    normalizer: Normalizer
+    factor: tuple[int, ...]
+    logs: dict[str, TrainLog] = field(default_factory=dict)
+    self_check: SelfCheck | None = None
+
+    @property
+    def train_seconds(self) -> float:
+        return sum(log.seconds for log in self.logs.values())
+
+
+def train_steps(
     volume: np.ndarray,
     factor: Sequence[int] | str | int,
     *,
@@ -370,8 +387,8 @@ def enhance_steps(
     device: str | torch.device = "auto",
     cancel: CancelToken | None = None,
     name: str = "input",
-) -> Generator[Event, None, EnhanceResult]:
-    """Train on ``volume`` and enhance it; yields progress events and returns an :class:`EnhanceResult`.
+) -> Generator[Event, None, Trained]:
+    """Train the stages on ``volume`` (and self-check them) without enhancing the whole input.
 
     ``name`` (e.g. the file) starts every error message about the data.
     """
@@ -423,22 +440,48 @@ def enhance_steps(
     if held_x is not None:
         yield StageInfo("self-check", "checking the model against cubic on held-out data")
         check = _self_check(enhancer, held_x, held_source, factor, options, dev, axial_planes)
+    return Trained(enhancer, normalizer, factor, logs, check)
+
+
+def enhance_steps(
+    volume: np.ndarray,
+    factor: Sequence[int] | str | int,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    options: EnhanceOptions | None = None,
+    device: str | torch.device = "auto",
+    cancel: CancelToken | None = None,
+    name: str = "input",
+) -> Generator[Event, None, EnhanceResult]:
+    """Train on ``volume`` and enhance it; yields progress events and returns an :class:`EnhanceResult`.
+
+    ``name`` (e.g. the file) starts every error message about the data.
+    """
+    options = options or EnhanceOptions()
+    trained = yield from train_steps(
+        volume, factor, voxel_size=voxel_size, options=options, device=device, cancel=cancel, name=name
+    )
+    dev = resolve_device(device)
     yield StageInfo("inference", "enhancing the whole input")
-    y = yield from enhancer.apply_steps(
-        x, device=dev, ensemble=options.ensemble, max_tile_output=options.max_tile_output, precision=options.precision
+    y = yield from trained.enhancer.apply_steps(
+        trained.normalizer.forward(volume),
+        device=dev,
+        ensemble=options.ensemble,
+        max_tile_output=options.max_tile_output,
+        precision=options.precision,
     )
     if dev.type == "cuda":
         torch.cuda.empty_cache()
     return EnhanceResult(
-        data=normalizer.inverse(y, inplace=True),
-        voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, factor),
-        factor=factor,
-        model=enhancer,
-        path=enhancer.path,
-        train_seconds=sum(log.seconds for log in logs.values()),
-        logs=logs,
-        normalizer=normalizer,
-        self_check=check,
+        data=trained.normalizer.inverse(y, inplace=True),
+        voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, trained.factor),
+        factor=trained.factor,
+        model=trained.enhancer,
+        path=trained.enhancer.path,
+        train_seconds=trained.train_seconds,
+        logs=trained.logs,
+        normalizer=trained.normalizer,
+        self_check=trained.self_check,
     )
 
 
