@@ -36,6 +36,10 @@ PRESETS = {"Fast": 15.0, "Balanced": 40.0, "Best": 120.0}
 OPERATORS = ("area", "psf", "cubic")
 #: Run modes: label -> ``RunRequest.mode``.
 MODES = {"Enhance": "enhance", "Denoise": "denoise", "Denoise + enhance": "denoise+enhance"}
+#: What the Denoise mode interleaves: label -> core denoising mode.
+INTERLEAVE = {"z-slices (SiS)": "sis", "time points (TiS)": "tis"}
+#: Axis labels that mark a layer's first axis as time (the reader writes 't').
+TIME_LABELS = ("t", "time")
 
 
 def _user_message(err: BaseException) -> str:
@@ -86,6 +90,13 @@ class EnhanceWidget(QWidget):
         self.mode_box.addItems(list(MODES))
         self.mode_box.currentIndexChanged.connect(self._update_controls)
         form.addRow("Mode", self.mode_box)
+        self.interleave_box = QComboBox(
+            toolTip="Denoise: SiS pairs even with odd z-slices of the current 3D volume; TiS pairs even with odd"
+            " time points of the whole (T,Y,X) or (T,Z,Y,X) layer. Chosen from the layer's axis labels (a first"
+            " axis 't' or 'time' means TiS); change it here"
+        )
+        self.interleave_box.addItems(list(INTERLEAVE))
+        form.addRow("Denoise by", self.interleave_box)
         self.layer_box = QComboBox(toolTip="Image layer to enhance (grey 2D/3D; 4D+: the current 3D volume or all)")
         self.layer_box.currentIndexChanged.connect(self._on_layer_changed)
         form.addRow("Image", self.layer_box)
@@ -189,6 +200,7 @@ class EnhanceWidget(QWidget):
         layout.addStretch(1)
         self._settings = [
             self.mode_box,
+            self.interleave_box,
             self.layer_box,
             self.all_volumes_check,
             self.axial_spin,
@@ -297,6 +309,19 @@ class EnhanceWidget(QWidget):
         axial, lateral = layers.default_factors(layer)
         self.axial_spin.setValue(axial if layers.spatial_ndim(layer) == 3 else 1)
         self.lateral_spin.setValue(lateral)
+        self.interleave_box.setCurrentIndex(list(INTERLEAVE.values()).index(self.suggested_interleave(layer)))
+
+    @staticmethod
+    def suggested_interleave(layer: Any) -> str:
+        """``tis`` for a (T,Y,X) or (T,Z,Y,X) layer whose first axis is labelled as time, else ``sis``."""
+        if layer is None or layer.ndim not in (3, 4):
+            return "sis"
+        first = str(layer.axis_labels[0]).lower() if len(layer.axis_labels) else ""
+        return "tis" if first in TIME_LABELS else "sis"
+
+    def denoise_mode(self) -> str:
+        """What Denoise interleaves: ``sis`` (z-slices) or ``tis`` (time points); Denoise + enhance is always SiS."""
+        return INTERLEAVE[self.interleave_box.currentText()] if self.mode() == "denoise" else "sis"
 
     def mode(self) -> str:
         """The run mode the switch shows: ``enhance``, ``denoise`` or ``denoise+enhance``."""
@@ -308,6 +333,7 @@ class EnhanceWidget(QWidget):
         enhancing = self.mode() != "denoise"
         denoising = self.mode() != "enhance"
         self.all_volumes_check.setVisible(self._leading_axes(layer) > 0 and not denoising)
+        self.interleave_box.setEnabled(self.mode() == "denoise")
         self.lateral_spin.setEnabled(enhancing)
         self.axial_spin.setEnabled(enhancing and layer is not None and layers.spatial_ndim(layer) == 3)
         for widget in (self.gar_spin, self.fnsm_check, self.operator_box, self.ensemble_check, self.backproj_spin):
@@ -381,9 +407,16 @@ class EnhanceWidget(QWidget):
         layer = self._check_layer()
         if layer is None:
             return False
-        data, index = layers.current_volume(layer, self.viewer.dims.point)
-        nd = data.ndim
         mode = "enhance" if model is not None else self.mode()
+        interleave = self.denoise_mode() if mode == "denoise" else "sis"
+        if interleave == "tis":  # the whole layer: time first, then (Y,X) or (Z,Y,X)
+            if layer.ndim not in (3, 4):
+                self._fail(f"TiS denoises a (T,Y,X) or (T,Z,Y,X) layer; '{layer.name}' has {layer.ndim} axes")
+                return False
+            data, index = np.array(layer.data, copy=True), ()
+        else:
+            data, index = layers.current_volume(layer, self.viewer.dims.point)
+        nd = data.ndim
         if model is not None:
             factor = tuple(model.factor)
         elif mode == "denoise":
@@ -393,12 +426,13 @@ class EnhanceWidget(QWidget):
         request = RunRequest(
             data=data,
             factor=factor,
-            voxel_size=tuple(float(s) for s in layer.scale[-nd:]),
+            voxel_size=tuple(float(s) for s in layer.scale[-nd:][1 if interleave == "tis" else 0 :]),
             options=None if model is not None else self.options(),
             device=self.device_box.currentData() or "auto",
             model=model,
             mode=mode,
             denoise_options=self.denoise_options() if mode != "enhance" else None,
+            denoise_mode=interleave,
         )
         if self.all_volumes(layer):
             # the worker reads one volume at a time (no copy of the whole layer on the GUI thread)
@@ -424,7 +458,7 @@ class EnhanceWidget(QWidget):
         what = "applying the model to" if request.model is not None else "learning from"
         text = f"{what} '{layer.name}' (factor {'×'.join(map(str, factor))})"
         if request.mode == "denoise":
-            text = f"learning to denoise '{layer.name}' (SiS)"
+            text = f"learning to denoise '{layer.name}' ({'TiS' if request.denoise_mode == 'tis' else 'SiS'})"
         elif request.mode == "denoise+enhance":
             text = f"denoising '{layer.name}' (SiS), then enhancing it (factor {'×'.join(map(str, factor))})"
         if request.volumes is not None:
@@ -483,7 +517,7 @@ class EnhanceWidget(QWidget):
         elif isinstance(event, InferProgress):
             self.progress_bar.setRange(0, max(event.total, 1))
             self.progress_bar.setValue(event.done)
-            verb = "denoising" if self._stage == "sis" else "enhancing"
+            verb = "denoising" if self._stage in ("sis", "tis") else "enhancing"
             self.progress_bar.setFormat(f"{verb}: {event.done}/{event.total}")
 
     def _on_returned(self, result: Any) -> None:
@@ -500,7 +534,7 @@ class EnhanceWidget(QWidget):
             return
         seconds = time.perf_counter() - self._started
         self._outcome = "done"
-        how = getattr(result, "path", None) or "SiS"
+        how = getattr(result, "path", None) or {"sis": "SiS", "tis": "TiS"}.get(getattr(result, "mode", ""), "SiS")
         self.status.setText(f"done in {seconds:.0f} s ({how}); added '{self.result_layer.name}'")
         check = getattr(result, "self_check", None)
         if check is not None:

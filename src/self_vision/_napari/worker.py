@@ -46,6 +46,8 @@ class RunRequest:
     index: tuple[int, ...] = ()
     mode: str = "enhance"  # one of MODES; ignored when ``model`` is set (applying is enhancing)
     denoise_options: DenoiseOptions | None = None
+    #: Denoise mode only: ``sis`` (``data`` is a ZYX stack) or ``tis`` (``data`` is a TYX/TZYX time-lapse).
+    denoise_mode: str = "sis"
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def run_events(
     elif request.mode == "denoise":
         gen = denoise_steps(
             request.data,
-            "sis",
+            request.denoise_mode,
             voxel_size=request.voxel_size,
             options=request.denoise_options,
             device=request.device,
