@@ -30,6 +30,10 @@ from .errors import DataError, UsageError
 __all__ = ["Volume", "check_output_path", "normalize_unit", "physical_sizes", "read_tiff", "write_tiff"]
 
 MICRON = "µm"
+#: Outputs larger than this are written as BigTIFF with OME metadata (ImageJ TIFF stops at 4 GB).
+BIGTIFF_BYTES = 2**32 - 2**25
+#: Output file suffixes written as TIFF.
+TIFF_OUTPUTS = (".tif", ".tiff")
 
 # Length units we recognise, in micrometres; keys are normalised spellings.
 _UNIT_IN_UM: dict[str, float] = {
@@ -442,7 +446,7 @@ def check_output_path(path: str | Path, *, overwrite: bool) -> Path:
 
 def write_tiff(
     path: str | Path,
-    data: np.ndarray,
+    data: Any,
     *,
     voxel_size: Sequence[float] | None = None,
     unit: str | None = MICRON,
@@ -458,13 +462,15 @@ def write_tiff(
     complete.
     """
     path = check_output_path(path, overwrite=overwrite)
-    data = np.asarray(data)
+    lazy = not isinstance(data, np.ndarray) and hasattr(data, "dtype") and hasattr(data, "shape")
+    if not lazy:
+        data = np.asarray(data)
     axes = axes or {2: "YX", 3: "ZYX"}.get(data.ndim, "")
     if axes not in ("YX", "ZYX", "TYX", "TZYX") or len(axes) != data.ndim:
         raise ValueError(f"write_tiff writes YX, ZYX, TYX or TZYX arrays, got axes {axes!r} for shape {data.shape}")
     spatial = axes.replace("T", "")
-    if data.dtype.char not in "BHhf":
-        data = data.astype(np.float32)
+    dtype = np.dtype(data.dtype) if np.dtype(data.dtype).char in "BHhf" else np.dtype(np.float32)
+    big = math.prod(data.shape) * dtype.itemsize > BIGTIFF_BYTES
 
     metadata: dict[str, Any] = {"axes": axes}
     resolution = None
@@ -476,10 +482,34 @@ def write_tiff(
         ij_unit = _imagej_unit(unit)
         if ij_unit is not None:
             metadata["unit"] = ij_unit
+        if big:  # ImageJ TIFF stops at 4 GB: OME metadata in a BigTIFF instead
+            metadata = {"axes": axes, **_ome_physical_sizes(spatial, sizes, unit)}
 
     tmp = _create_temp(path)
     try:
-        tifffile.imwrite(tmp, data, imagej=True, resolution=resolution, metadata=metadata)
+        if lazy:  # plane by plane: memory stays at one plane whatever the size
+            planes = (np.asarray(data[index], dtype=dtype) for index in np.ndindex(*data.shape[:-2]))
+            tifffile.imwrite(
+                tmp,
+                data=planes,
+                shape=tuple(data.shape),
+                dtype=dtype,
+                imagej=not big,
+                ome=big,
+                bigtiff=big,
+                resolution=resolution,
+                metadata=metadata,
+            )
+        else:
+            tifffile.imwrite(
+                tmp,
+                data.astype(dtype, copy=False),
+                imagej=not big,
+                ome=big,
+                bigtiff=big,
+                resolution=resolution,
+                metadata=metadata,
+            )
         fd = os.open(tmp, os.O_RDONLY)  # make the data durable before the rename makes them visible
         try:
             os.fsync(fd)
@@ -495,6 +525,16 @@ def write_tiff(
             raise DataError(f"{path}: cannot write ({exc.strerror or _one_line(exc)}); check free disk space") from None
         raise
     return path
+
+
+def _ome_physical_sizes(spatial: str, sizes: Sequence[float], unit: str | None) -> dict[str, Any]:
+    """OME-XML ``PhysicalSize*`` entries for the spatial axes."""
+    found: dict[str, Any] = {}
+    for axis, size in zip(spatial, sizes, strict=True):
+        found[f"PhysicalSize{axis}"] = size
+        if normalize_unit(unit) is not None:
+            found[f"PhysicalSize{axis}Unit"] = normalize_unit(unit)
+    return found
 
 
 def _check_voxel_size(path: Path, voxel_size: Sequence[float], ndim: int) -> list[float]:

@@ -1,0 +1,141 @@
+"""Cutting a large enhancement into independent blocks: chunk-aligned outputs, inputs read with a halo.
+
+Every block writes whole output chunks (so two workers never write the same chunk) and reads its input
+region plus ``halo`` low-resolution voxels on each side (clipped at the volume's edge), so the network,
+its interpolation base and the back-projection see the same neighbourhood they see on the whole volume.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import UsageError
+
+#: Output chunk edge (voxels) along Y and X when none is given: 256² x a few planes ≈ 1–8 MB of float32.
+DEFAULT_LATERAL_CHUNK = 256
+#: Output planes per chunk along Z when none is given (the whole output when it has fewer).
+DEFAULT_AXIAL_CHUNK = 64
+#: Target output voxels per block: ~64 MB of float32 output, a few hundred MB while it is computed.
+DEFAULT_BLOCK_OUTPUT = 2**24
+#: Low-resolution voxels read beyond each block's edge; see ``tests/core/test_large.py`` for the seam test.
+DEFAULT_HALO = 16
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of work: read ``read`` from the input, enhance it, keep ``keep`` of that, write it at ``output``."""
+
+    index: int
+    read: tuple[slice, ...]  # input region, halo included
+    keep: tuple[slice, ...]  # part of the enhanced read region that belongs to this block
+    output: tuple[slice, ...]  # where that part goes in the output
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """How an input of ``shape`` enhanced by ``factor`` is cut into blocks of whole output ``chunks``."""
+
+    shape: tuple[int, ...]
+    factor: tuple[int, ...]
+    chunks: tuple[int, ...]  # output chunk shape (each a multiple of its factor)
+    block_chunks: tuple[int, ...]  # chunks per block along each axis
+    halo: int = DEFAULT_HALO
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return tuple(s * f for s, f in zip(self.shape, self.factor, strict=True))
+
+    @property
+    def block_shape(self) -> tuple[int, ...]:
+        """Input voxels a block covers (halo excluded)."""
+        return tuple(c * k // f for c, k, f in zip(self.chunks, self.block_chunks, self.factor, strict=True))
+
+    @property
+    def grid(self) -> tuple[int, ...]:
+        return tuple(math.ceil(s / b) for s, b in zip(self.shape, self.block_shape, strict=True))
+
+    def __len__(self) -> int:
+        return math.prod(self.grid)
+
+    def block(self, index: int) -> Block:
+        position = _unravel(index, self.grid)
+        read, keep, output = [], [], []
+        for p, size, b, f in zip(position, self.shape, self.block_shape, self.factor, strict=True):
+            start, stop = p * b, min((p + 1) * b, size)
+            halo = self.halo if b < size else 0
+            lo, hi = max(0, start - halo), min(size, stop + halo)
+            read.append(slice(lo, hi))
+            keep.append(slice((start - lo) * f, (stop - lo) * f))
+            output.append(slice(start * f, stop * f))
+        return Block(index, tuple(read), tuple(keep), tuple(output))
+
+    def __iter__(self):
+        return (self.block(i) for i in range(len(self)))
+
+    def to_dict(self) -> dict:
+        return {
+            "shape": list(self.shape),
+            "factor": list(self.factor),
+            "chunks": list(self.chunks),
+            "block_chunks": list(self.block_chunks),
+            "halo": self.halo,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BlockPlan:
+        return cls(
+            tuple(data["shape"]),
+            tuple(data["factor"]),
+            tuple(data["chunks"]),
+            tuple(data["block_chunks"]),
+            int(data["halo"]),
+        )
+
+
+def plan_blocks(
+    shape: Sequence[int],
+    factor: Sequence[int],
+    *,
+    chunks: Sequence[int] | None = None,
+    block_output: int = DEFAULT_BLOCK_OUTPUT,
+    halo: int = DEFAULT_HALO,
+) -> BlockPlan:
+    """Choose output chunks (multiples of the factor) and how many of them make one block."""
+    shape = tuple(int(s) for s in shape)
+    factor = tuple(int(f) for f in factor)
+    out = [s * f for s, f in zip(shape, factor, strict=True)]
+    if chunks is None:
+        default = [DEFAULT_AXIAL_CHUNK] * (len(shape) - 2) + [DEFAULT_LATERAL_CHUNK] * 2
+        chunks = [min(c, o) for c, o in zip(default[-len(shape) :], out, strict=True)]
+    if len(chunks) != len(shape):
+        raise UsageError(f"chunks {tuple(chunks)}: give one size per axis ({len(shape)} axes)")
+    fitted = []
+    for c, f, o in zip(chunks, factor, out, strict=True):
+        if int(c) < 1:
+            raise UsageError(f"chunks {tuple(chunks)}: sizes must be positive")
+        c = min(int(c), o)
+        fitted.append(max(f, c - c % f))  # whole input voxels per chunk
+    # grow blocks (in whole chunks) while their output stays under ``block_output``
+    per_block = [1] * len(shape)
+    while True:
+        grown = False
+        for axis in sorted(range(len(shape)), key=lambda a: -out[a]):
+            trial = list(per_block)
+            trial[axis] += 1
+            covers = [min(o, c * k) for o, c, k in zip(out, fitted, trial, strict=True)]
+            if fitted[axis] * per_block[axis] < out[axis] and math.prod(covers) <= block_output:
+                per_block = trial
+                grown = True
+        if not grown:
+            break
+    return BlockPlan(shape, factor, tuple(fitted), tuple(per_block), int(halo))
+
+
+def _unravel(index: int, grid: Sequence[int]) -> tuple[int, ...]:
+    if not 0 <= index < math.prod(grid):
+        raise IndexError(f"block {index} out of range")
+    return tuple(int(i) for i in np.unravel_index(index, tuple(grid)))

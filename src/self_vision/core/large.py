@@ -1,0 +1,307 @@
+"""Enhance volumes larger than memory: train on a sample, enhance block by block into OME-Zarr or BigTIFF.
+
+Flow: pick a structure-rich training region (at most ``train_voxels``) → :func:`.pipeline.train_steps`
+on it → save the model into the partial output → enhance each block (input read with a halo, output
+written as whole chunks) here or on dask.distributed workers → pyramid, metadata, completion marker and
+rename (see :mod:`.store`). Memory is bounded by the block size, not by the volume. An interrupted run
+continues with ``resume=True`` from the blocks already marked done, with the model it saved.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .blocks import DEFAULT_BLOCK_OUTPUT, DEFAULT_HALO, Block, BlockPlan, plan_blocks
+from .devices import resolve_device
+from .errors import CancelledError, DataError, UsageError
+from .events import CancelToken, Event, InferProgress, StageInfo
+from .geometry import output_voxel_size
+from .intensity import Normalizer
+from .io import TIFF_OUTPUTS, check_output_path, write_tiff
+from .pipeline import EnhanceOptions, Enhancer, load_model, save_model, train_steps
+from .selfcheck import SelfCheck
+from .sources import LazyVolume
+from .store import OutputStore, partial_path
+from .validate import check_size, check_volume, parse_factor
+
+#: Input voxels the model is trained on when the input is larger (a structure-rich region of it).
+DEFAULT_TRAIN_VOXELS = 8_000_000
+ZARR_OUTPUTS = (".zarr",)
+
+
+@dataclass
+class LargeResult:
+    """Where the enhanced volume was written and how the run went."""
+
+    path: Path
+    shape: tuple[int, ...]
+    voxel_size: tuple[float, ...] | None
+    factor: tuple[int, ...]
+    model: Enhancer
+    blocks: int
+    resumed_blocks: int  # blocks found done from an earlier, interrupted run
+    train_seconds: float
+    infer_seconds: float
+    training_region: tuple[slice, ...] | None
+    self_check: SelfCheck | None = None
+
+
+@dataclass(frozen=True)
+class BlockJob:
+    """Everything a worker needs besides the block and the model (small and picklable)."""
+
+    store: str  # the partial output folder
+    low: float  # the normaliser the model was trained under
+    high: float
+    device: str = "cpu"
+    ensemble: bool = False
+    precision: str = "auto"
+    threads: int | None = None  # torch threads inside a worker process
+
+
+def is_large_output(path: str | Path) -> bool:
+    """Outputs the block-wise path writes: OME-Zarr folders."""
+    return Path(path).name.lower().endswith(ZARR_OUTPUTS)
+
+
+def training_region(volume: LazyVolume, factor: Sequence[int], max_voxels: int) -> tuple[slice, ...]:
+    """The region the model learns from: the whole input if small, else the most structured of 9 windows.
+
+    A window keeps every slice (up to what fits) and a square lateral field; each candidate is scored by
+    the spread (99th − 50th percentile) of a strided read, so training lands on cells, not background.
+    """
+    shape = volume.shape
+    if math.prod(shape) <= max_voxels:
+        return tuple(slice(0, s) for s in shape)
+    depth = shape[0] if len(shape) == 3 else 1
+    if len(shape) == 3 and depth * 64 * 64 > max_voxels:
+        depth = max(1, max_voxels // (64 * 64))
+    side = int(math.sqrt(max_voxels / depth))
+    side = max(side - side % max(factor[-2:]), max(factor[-2:]))
+    window = ([depth] if len(shape) == 3 else []) + [min(side, shape[-2]), min(side, shape[-1])]
+    best: tuple[float, tuple[slice, ...]] | None = None
+    for fy in (0.0, 0.5, 1.0):
+        for fx in (0.0, 0.5, 1.0):
+            corner = [(shape[0] - window[0]) // 2] if len(shape) == 3 else []
+            corner += [round(fy * (shape[-2] - window[-2])), round(fx * (shape[-1] - window[-1]))]
+            region = tuple(slice(c, c + w) for c, w in zip(corner, window, strict=True))
+            stride = tuple(slice(r.start, r.stop, max(1, (r.stop - r.start) // 64)) for r in region)
+            sample = volume.read(stride).astype(np.float32)
+            spread = float(np.percentile(sample, 99) - np.percentile(sample, 50))
+            if best is None or spread > best[0]:
+                best = (spread, region)
+    assert best is not None
+    return best[1]
+
+
+def enhance_block(
+    enhancer: Enhancer, volume: LazyVolume, block: Block, normalizer: Normalizer, device: torch.device, **apply: Any
+) -> np.ndarray:
+    """The enhanced voxels of one block, in the input's intensity units (float32)."""
+    x = volume.read(block.read)
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        raise DataError(f"{volume.name}: NaN/Inf voxels in region {_fmt_region(block.read)}; replace them first")
+    y = enhancer.apply(normalizer.forward(x), device=device, **apply)
+    return normalizer.inverse(np.ascontiguousarray(y[block.keep]), inplace=True)
+
+
+def enhance_large_steps(
+    volume: LazyVolume,
+    output: str | Path,
+    factor: Sequence[int] | str | int | None,
+    *,
+    options: EnhanceOptions | None = None,
+    model: Enhancer | None = None,
+    device: str | torch.device = "auto",
+    cancel: CancelToken | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    chunks: Sequence[int] | None = None,
+    block_output: int = DEFAULT_BLOCK_OUTPUT,
+    halo: int = DEFAULT_HALO,
+    train_voxels: int = DEFAULT_TRAIN_VOXELS,
+    client: Any = None,
+) -> Generator[Event, None, LargeResult]:
+    """Train on a sample of ``volume`` (or use ``model``) and write it enhanced to ``output``, block by block.
+
+    ``output``: an OME-Zarr folder (``*.zarr``, with a multiscale pyramid) or a TIFF (BigTIFF beyond 4 GB,
+    assembled plane by plane from a partial Zarr store). ``client``: a ``distributed.Client`` to spread
+    the blocks over (the input must then be a file every worker can open). Yields training events, then
+    one :class:`InferProgress` per finished block.
+    """
+    options = options or EnhanceOptions()
+    final = Path(output).expanduser()
+    tiff = final.suffix.lower() in TIFF_OUTPUTS
+    if not tiff and not is_large_output(final):
+        raise UsageError(f"{final}: give an OME-Zarr folder (name ending .zarr) or a .tif file as the output")
+    _check_final(final, overwrite)
+    store = OutputStore(final)
+    if store.path.exists() and not (resume or overwrite):
+        raise UsageError(
+            f"{store.path}: an interrupted run's output is there; pass --resume to continue it, "
+            "or --overwrite (or delete it) to start again"
+        )
+    if client is not None and volume.spec is None:
+        raise UsageError("distributed runs read the input from a file on every worker; give a file path as input")
+    dev = resolve_device(device)
+    name = volume.name
+
+    trained_check: SelfCheck | None = None
+    region: tuple[slice, ...] | None = None
+    train_seconds = 0.0
+    if resume and store.exists:
+        run = store.run()
+        enhancer = load_model(store.model_path)
+        normalizer = Normalizer(*run["normalizer"])
+        plan = BlockPlan.from_dict(run["plan"])
+        wanted = None if factor is None else parse_factor(factor, len(volume.shape))
+        if tuple(plan.shape) != volume.shape or (wanted is not None and tuple(plan.factor) != wanted):
+            raise UsageError(
+                f"{store.path}: was started for an input of shape {tuple(plan.shape)} and factor "
+                f"{tuple(plan.factor)}; this run asks for {volume.shape} and {wanted}; "
+                "delete it or use --overwrite to start again"
+            )
+        factor_t = tuple(plan.factor)
+        yield StageInfo("resume", f"resuming {store.path.name}: {len(store.done())} of {len(plan)} blocks are done")
+    else:
+        if model is not None:
+            factor_t = tuple(model.factor)
+            if len(factor_t) != len(volume.shape):
+                raise DataError(f"{name}: is {len(volume.shape)}D but the model enhances {len(factor_t)}D images")
+        elif factor is None:
+            raise UsageError("give the enhancement factor (or a trained model)")
+        else:
+            factor_t = parse_factor(factor, len(volume.shape))
+        check_size(volume.shape, factor_t, name)
+        region = training_region(volume, factor_t, train_voxels)
+        sample = volume.read(region)
+        check_volume(sample, f"{name} (training region {_fmt_region(region)})")
+        if model is None:
+            yield StageInfo("sample", f"training on region {_fmt_region(region)} of {_fmt_shape(volume.shape)}")
+            trained = yield from train_steps(
+                sample, factor_t, voxel_size=volume.voxel_size, options=options, device=dev
+            )
+            enhancer, normalizer = trained.enhancer, trained.normalizer
+            trained_check, train_seconds = trained.self_check, trained.train_seconds
+        else:
+            enhancer, normalizer = model, Normalizer.fit(sample)
+        del sample
+        plan = plan_blocks(volume.shape, factor_t, chunks=chunks, block_output=block_output, halo=halo)
+        store.create(
+            plan.output_shape,
+            plan.chunks,
+            {
+                "input": name,
+                "factor": list(factor_t),
+                "plan": plan.to_dict(),
+                "normalizer": [normalizer.low, normalizer.high],
+                "voxel_size": None if volume.voxel_size is None else list(volume.voxel_size),
+                "unit": volume.unit,
+                "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        )
+        save_model(enhancer, store.model_path)
+
+    job = BlockJob(
+        str(store.path),
+        normalizer.low,
+        normalizer.high,
+        str(dev),
+        options.ensemble,
+        options.precision,
+    )
+    done = store.done()
+    resumed = len(done)
+    pending = [i for i in range(len(plan)) if i not in done]
+    yield StageInfo("inference", f"enhancing {len(pending)} of {len(plan)} blocks into {store.path.name}")
+    started = time.perf_counter()
+    if client is None:
+        for finished in range(len(pending)):
+            if cancel is not None and cancel.cancelled:
+                raise _cancelled(store, len(done) + finished, len(plan))
+            block = plan.block(pending[finished])
+            store.write_block(block.index, block.output, _run_block(job, volume, block, enhancer))
+            yield InferProgress("blocks", resumed + finished + 1, len(plan))
+    else:
+        from .distributed import run_blocks
+
+        finished = 0
+        for _ in run_blocks(client, job, volume, plan, pending, enhancer, cancel):
+            finished += 1
+            yield InferProgress("blocks", resumed + finished, len(plan))
+        if cancel is not None and cancel.cancelled:
+            raise _cancelled(store, resumed + finished, len(plan))
+    infer_seconds = time.perf_counter() - started
+    run = store.run()
+    voxel = None if run["voxel_size"] is None else output_voxel_size(run["voxel_size"], factor_t)
+    yield StageInfo("writing", f"finishing {final.name}")
+    if tiff:
+        import zarr
+
+        write_tiff(
+            final, zarr.open_array(str(store.path / "0"), mode="r"), voxel_size=voxel, unit=run["unit"], overwrite=True
+        )
+        store.discard()
+    else:
+        store.finish(voxel_size=voxel, unit=run["unit"], overwrite=overwrite, name=final.stem)
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+    return LargeResult(
+        final,
+        plan.output_shape,
+        voxel,
+        factor_t,
+        enhancer,
+        len(plan),
+        resumed,
+        train_seconds,
+        infer_seconds,
+        region,
+        trained_check,
+    )
+
+
+def _run_block(job: BlockJob, volume: LazyVolume, block: Block, enhancer: Enhancer) -> np.ndarray:
+    return enhance_block(
+        enhancer,
+        volume,
+        block,
+        Normalizer(job.low, job.high),
+        torch.device(job.device),
+        ensemble=job.ensemble,
+        precision=job.precision,
+    )
+
+
+def _check_final(final: Path, overwrite: bool) -> None:
+    """Fail before any work when the output cannot be written."""
+    if final.exists() and not overwrite:
+        raise UsageError(f"{final}: exists; pass --overwrite to replace it")
+    if final.suffix.lower() in TIFF_OUTPUTS:
+        check_output_path(final, overwrite=overwrite)
+    elif not final.parent.is_dir():
+        raise UsageError(f"{final}: folder {final.parent} does not exist; create it first or choose another output")
+    if partial_path(final).exists() and not partial_path(final).is_dir():
+        raise UsageError(f"{partial_path(final)}: is in the way (a file); move it")
+
+
+def _cancelled(store: OutputStore, done: int, total: int) -> CancelledError:
+    return CancelledError(
+        f"cancelled: {done} of {total} blocks are saved in {store.path}; run again with --resume to continue"
+    )
+
+
+def _fmt_region(region: tuple[slice, ...]) -> str:
+    return "[" + ", ".join(f"{r.start}:{r.stop}" for r in region) + "]"
+
+
+def _fmt_shape(shape: Sequence[int]) -> str:
+    return "x".join(str(n) for n in shape)

@@ -1,0 +1,170 @@
+"""Inputs too large for memory: TIFF/BigTIFF (memory-mapped where possible), Zarr, OME-Zarr and dask arrays.
+
+Everything is opened as a lazy dask array of 2D (YX) or 3D (ZYX) data; only the regions a block or a
+training sample asks for are read. A :class:`SourceSpec` (a path and the channel/time point picked) is
+what distributed workers get, so each reopens the input itself instead of receiving the data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DataError, UsageError
+
+ZARR_SUFFIXES = (".zarr",)
+TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How to reopen an input from disk: its path and the channel / time point picked from it."""
+
+    path: str
+    channel: int | None = None
+    timepoint: int | None = None
+
+    def open(self) -> LazyVolume:
+        return open_lazy(self.path, channel=self.channel, timepoint=self.timepoint)
+
+
+@dataclass
+class LazyVolume:
+    """A lazily read 2D (YX) or 3D (ZYX) volume and its voxel size."""
+
+    data: Any  # dask.array.Array
+    voxel_size: tuple[float, ...] | None
+    unit: str | None
+    axes: str
+    spec: SourceSpec | None = None  # None for in-memory or caller-made arrays
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.data.shape)
+
+    @property
+    def name(self) -> str:
+        return self.spec.path if self.spec is not None else "input"
+
+    def read(self, region: tuple[slice, ...]) -> np.ndarray:
+        """The voxels of ``region`` as a numpy array (read in this thread; safe inside dask workers)."""
+        return np.asarray(self.data[region].compute(scheduler="synchronous"))
+
+
+def is_zarr_path(path: str | Path) -> bool:
+    """A Zarr store: a folder named ``*.zarr`` or holding Zarr metadata."""
+    path = Path(path)
+    if path.name.lower().endswith(ZARR_SUFFIXES):
+        return True
+    return path.is_dir() and any((path / m).exists() for m in ("zarr.json", ".zarray", ".zgroup"))
+
+
+def as_lazy(data: Any, voxel_size: tuple[float, ...] | None = None, unit: str | None = None) -> LazyVolume:
+    """Wrap a numpy, Zarr or dask array (2D or 3D) without reading it."""
+    import dask.array as da
+
+    if data.ndim not in (2, 3):
+        raise DataError(f"input: is {data.ndim}D with shape {tuple(data.shape)}; give a 2D (YX) or 3D (ZYX) array")
+    array = data if isinstance(data, da.Array) else da.from_array(data, chunks=_chunks_for(data))
+    return LazyVolume(array, voxel_size, unit, "ZYX"[-data.ndim :])
+
+
+def open_lazy(path: str | Path, *, channel: int | None = None, timepoint: int | None = None) -> LazyVolume:
+    """Open a TIFF, Zarr or OME-Zarr input lazily; one-line :class:`DataError` / :class:`UsageError` otherwise."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder; check the path")
+    if is_zarr_path(path):
+        volume = _open_zarr(path, channel, timepoint)
+    elif path.suffix.lower() in TIFF_SUFFIXES:
+        volume = _open_tiff(path, channel, timepoint)
+    else:
+        raise DataError(f"{path}: unknown input format; give a .tif/.tiff file or a .zarr / OME-Zarr folder")
+    volume.spec = SourceSpec(str(path), channel, timepoint)
+    return volume
+
+
+def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVolume:
+    import dask.array as da
+    import tifffile
+    import zarr
+
+    from .io import _plan_axes, _voxel_size_for, physical_sizes
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            if not tif.series:
+                raise DataError(f"{path}: contains no images; check that it is an image stack")
+            series = tif.series[0]
+            axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
+            sizes = physical_sizes(tif, series)
+            mappable = series.dataoffset is not None
+        index, kept_axes = _plan_axes(path, axes, shape, channel=channel, timepoint=timepoint)
+        if mappable:  # uncompressed and contiguous: the OS pages it in on demand
+            raw: Any = tifffile.memmap(path, mode="r")
+            raw = raw.reshape(shape)
+        else:  # compressed or tiled: tifffile decodes only the pages/tiles asked for
+            raw = zarr.open(tifffile.imread(path, aszarr=True), mode="r")
+            if tuple(raw.shape) != shape:
+                raw = da.from_zarr(raw).reshape(shape)
+    except (DataError, UsageError):
+        raise
+    except (OSError, ValueError, tifffile.TiffFileError) as exc:
+        raise DataError(f"{path}: not a readable TIFF file ({exc}); check that it is a complete TIFF image") from None
+    array = raw if isinstance(raw, da.Array) else da.from_array(raw, chunks=_chunks_for(raw))
+    voxel_size, unit = _voxel_size_for(kept_axes, sizes)
+    return LazyVolume(array[index], voxel_size, unit, kept_axes)
+
+
+def _open_zarr(path: Path, channel: int | None, timepoint: int | None) -> LazyVolume:
+    import dask.array as da
+    import zarr
+
+    from .io import MICRON, _plan_axes, normalize_unit
+
+    try:
+        node = zarr.open(str(path), mode="r")
+    except Exception as exc:  # zarr raises several kinds for a folder that is not a store
+        raise DataError(f"{path}: not a readable Zarr store ({type(exc).__name__}: {exc})") from None
+    voxel_size: tuple[float, ...] | None = None
+    unit: str | None = None
+    if isinstance(node, zarr.Array):
+        array, axes = node, "ZYX"[-node.ndim :] if node.ndim in (2, 3) else ""
+        if not axes:
+            raise DataError(f"{path}: a plain Zarr array of {node.ndim} dimensions; give ZYX or YX, or OME-Zarr")
+        scale: list[float] | None = None
+    else:
+        multiscales = _multiscales(node.attrs.asdict())
+        if not multiscales:
+            raise DataError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata; give the array's path")
+        image = multiscales[0]
+        first = image["datasets"][0]
+        array = node[first["path"]]
+        axes_meta = image.get("axes") or [{"name": n} for n in "tczyx"[-array.ndim :]]
+        axes = "".join(str(a["name"] if isinstance(a, dict) else a)[0].upper() for a in axes_meta)
+        units = {normalize_unit(a.get("unit")) for a in axes_meta if isinstance(a, dict) and a.get("type") == "space"}
+        unit = units.pop() if len(units) == 1 else None
+        scale = next((t["scale"] for t in first.get("coordinateTransformations", []) if t["type"] == "scale"), None)
+    shape = tuple(int(n) for n in array.shape)
+    index, kept_axes = _plan_axes(path, axes, shape, channel=channel, timepoint=timepoint)
+    if scale is not None:
+        by_axis = dict(zip(axes, scale, strict=True))
+        voxel_size = tuple(float(by_axis[a]) for a in kept_axes)
+        unit = unit or MICRON
+    return LazyVolume(da.from_zarr(array)[index], voxel_size, unit, kept_axes)
+
+
+def _multiscales(attrs: dict) -> list[dict]:
+    """OME-Zarr 0.4 keeps ``multiscales`` at the top of the attributes, 0.5 under ``ome``."""
+    return attrs.get("ome", {}).get("multiscales") or attrs.get("multiscales") or []
+
+
+def _chunks_for(data: Any) -> tuple[int, ...]:
+    """Dask chunks for an in-memory or memory-mapped array: whole planes, ~64 MB."""
+    plane = math.prod(data.shape[-2:]) * np.dtype(data.dtype).itemsize
+    planes = max(1, (64 << 20) // max(plane, 1))
+    return (min(planes, data.shape[0]), *data.shape[1:]) if data.ndim == 3 else tuple(data.shape)
