@@ -103,3 +103,59 @@ def test_existing_output_needs_overwrite(small_tiff, tmp_path, capsys):
 def test_missing_file_is_a_data_error(tmp_path, capsys):
     code, _, err = run(capsys, "denoise", tmp_path / "nope.tif", "-o", tmp_path / "o.tif", "--mode", "tis", *FAST)
     assert code == 1 and "no such file" in one_line_error(err)
+
+
+def test_save_model_then_apply_it_without_training(small_tiff, tmp_path, capsys):
+    first, model = tmp_path / "a.tif", tmp_path / "den.pt"
+    code, stdout, stderr = run(capsys, "denoise", small_tiff, "-o", first, "--save-model", model, *FAST)
+    assert code == 0, stderr
+    assert f"model saved to {model}" in stdout and model.is_file()
+    second = tmp_path / "b.tif"
+    code, stdout, stderr = run(capsys, "denoise", small_tiff, "-o", second, "--model", model, "--quiet")
+    assert code == 0, stderr
+    assert "via SIS (saved model" in stdout and "trained 0.0 s" in stdout
+    np.testing.assert_allclose(read_tiff(second).data, read_tiff(first).data, atol=1e-5)
+
+
+def test_tis_model_sets_the_mode(time_lapse, tmp_path, capsys):
+    model = tmp_path / "den.pt"
+    code, _, stderr = run(
+        capsys, "denoise", time_lapse, "-o", tmp_path / "a.tif", "--mode", "tis", "--save-model", model, *FAST
+    )
+    assert code == 0, stderr
+    code, stdout, stderr = run(capsys, "denoise", time_lapse, "-o", tmp_path / "b.tif", "--model", model, "--quiet")
+    assert code == 0, stderr
+    assert "via TIS" in stdout
+    code, _, err = run(capsys, "denoise", time_lapse, "-o", tmp_path / "c.tif", "--model", model, "--mode", "sis")
+    assert code == 2 and "trained for tis; use --mode tis" in one_line_error(err)
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "text"),
+    [
+        (["--model", "MISSING"], 1, "no such denoiser file"),
+        (["--model", "JUNK"], 1, "not a napari-self-vision denoiser"),
+        (["--model", "JUNK", "--steps", "3"], 2, "without training"),
+        (["--save-model", "NOWHERE"], 2, "does not exist"),
+        (["--save-model", "EXISTING"], 2, "--overwrite"),
+        (["--save-model", "FOLDER"], 2, "is a folder"),
+    ],
+)
+def test_model_options_are_one_line_errors(small_tiff, tmp_path, capsys, extra, code, text):
+    (tmp_path / "junk.pt").write_text("junk")
+    (tmp_path / "existing.pt").write_text("old")
+    (tmp_path / "folder").mkdir()
+    paths = {
+        "MISSING": tmp_path / "missing.pt",
+        "JUNK": tmp_path / "junk.pt",
+        "NOWHERE": tmp_path / "no" / "den.pt",
+        "EXISTING": tmp_path / "existing.pt",
+        "FOLDER": tmp_path / "folder",
+    }
+    argv = [paths.get(a, a) for a in extra]
+    if "--model" not in extra:
+        argv += ["--steps", "1"]
+    got, _, err = run(capsys, "denoise", small_tiff, "-o", tmp_path / "out.tif", *argv, "--quiet")
+    assert got == code and text in one_line_error(err)
+    assert not (tmp_path / "out.tif").exists()
+    assert (tmp_path / "existing.pt").read_text() == "old"

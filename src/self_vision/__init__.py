@@ -20,7 +20,9 @@ _API = {
     "enhance",
     "enhance_steps",
     "evaluate",
+    "load_denoiser",
     "load_model",
+    "save_denoiser",
     "save_model",
 }
 
@@ -35,9 +37,14 @@ __all__ = [
     "enhance",
     "enhance_steps",
     "evaluate",
+    "load_denoiser",
     "load_model",
+    "save_denoiser",
     "save_model",
 ]
+
+#: Served by ``denoise_api`` (the rest of ``_API`` by ``api``).
+_DENOISE_API = {"denoise", "load_denoiser", "save_denoiser"}
 
 if TYPE_CHECKING:
     from .api import (
@@ -52,14 +59,14 @@ if TYPE_CHECKING:
         load_model,
         save_model,
     )
-    from .denoise_api import denoise
+    from .denoise_api import denoise, load_denoiser, save_denoiser
 
 
 def __getattr__(name: str) -> Any:
-    if name == "denoise":
+    if name in _DENOISE_API:
         from . import denoise_api
 
-        return denoise_api.denoise
+        return getattr(denoise_api, name)
     if name in _API:
         from . import api
 

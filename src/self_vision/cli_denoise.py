@@ -19,7 +19,12 @@ def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("denoise", help="denoise a z-stack (SiS) or time-lapse (TiS), learning from it alone")
     p.add_argument("input", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
-    p.add_argument("--mode", choices=["sis", "tis"], default="sis", help="sis: z-stack (default); tis: time-lapse")
+    p.add_argument(
+        "--mode",
+        choices=["sis", "tis"],
+        default=None,
+        help="sis: z-stack (default); tis: time-lapse (default: --model's)",
+    )
     p.add_argument("--gar", type=float, default=1.0, metavar="GAMMA", help="gap-amending regulariser weight (0: off)")
     p.add_argument("--fnsm", action="store_true", help="add the Fourier noise-suppression first stage")
     limit = p.add_mutually_exclusive_group()
@@ -29,7 +34,12 @@ def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed for a reproducible run")
     p.add_argument("--channel", type=int, default=None, help="channel to use from a multichannel file")
     p.add_argument("--timepoint", type=int, default=None, help="sis only: time point of a time series")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file (and --save-model file)")
+    models = p.add_mutually_exclusive_group()
+    models.add_argument("--save-model", type=Path, default=None, metavar="PATH", help="also save the trained denoiser")
+    models.add_argument(
+        "--model", type=Path, default=None, metavar="PATH", help="apply a saved denoiser instead of training"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -38,7 +48,7 @@ def run_denoise(args: argparse.Namespace) -> int:
     """Handle ``self-vision denoise``."""
     from .cli import _ProgressBar
     from .core.io import check_output_path
-    from .denoise_api import denoise
+    from .denoise_api import denoise, load_denoiser, save_denoiser
 
     if args.steps is not None and args.steps < 1:
         raise UsageError(f"--steps {args.steps}: give a positive number of steps")
@@ -46,9 +56,22 @@ def run_denoise(args: argparse.Namespace) -> int:
         raise UsageError(f"--time-budget {args.time_budget}: give a positive number of seconds")
     if args.gar < 0 or not math.isfinite(args.gar):
         raise UsageError(f"--gar {args.gar}: give 0 (off) or a positive weight")
+    model = None
+    if args.model is not None:
+        if args.steps is not None or args.time_budget is not None:
+            raise UsageError("--model applies a saved denoiser without training; omit --steps / --time-budget")
+        model = load_denoiser(args.model)
+        if args.mode is not None and args.mode != model.config.mode:
+            raise UsageError(
+                f"--model {args.model} was trained for {model.config.mode}; use --mode {model.config.mode}"
+            )
+        args.mode = model.config.mode
+    args.mode = args.mode or "sis"
     if args.mode == "tis" and args.timepoint is not None:
         raise UsageError("--timepoint: TiS learns from the time axis; omit --timepoint")
     check_output_path(args.output, overwrite=args.overwrite)
+    if args.save_model is not None:
+        _check_model_path(args.save_model, args.overwrite)
     data, voxel_size, unit, axes = _read(args)
     bar = _ProgressBar(not args.quiet)
     start = time.perf_counter()
@@ -65,17 +88,32 @@ def run_denoise(args: argparse.Namespace) -> int:
             fnsm=args.fnsm,
             progress=bar,
             name=str(args.input),
+            model=model,
         )
     finally:
         bar.close()
     _write(args.output, result.data, axes, voxel_size, unit, args.overwrite)
+    saved = ""
+    if args.save_model is not None:
+        saved = f"; model saved to {save_denoiser(result, args.save_model)}"
     cutoff = "" if result.fnsm_cutoff is None else f"; {result.model.fnsm.report()}"  # type: ignore[union-attr]
+    how = f"saved model {args.model}, no training" if model is not None else f"GAR γ={args.gar:g}"
     print(
         f"self-vision: {args.input.name} {data.shape} {axes} -> {args.output} via {args.mode.upper()} "
-        f"(GAR γ={args.gar:g}); trained {result.train_seconds:.1f} s, total {time.perf_counter() - start:.1f} s"
-        f"{cutoff}"
+        f"({how}); trained {result.train_seconds:.1f} s, total {time.perf_counter() - start:.1f} s"
+        f"{cutoff}{saved}"
     )
     return 0
+
+
+def _check_model_path(path: Path, overwrite: bool) -> None:
+    """Fail before training, not after: the folder must exist and an existing file needs --overwrite."""
+    if path.is_dir():
+        raise UsageError(f"--save-model {path}: is a folder; give a file name such as {path / 'denoiser.pt'}")
+    if not path.expanduser().parent.is_dir():
+        raise UsageError(f"--save-model {path}: folder {path.expanduser().parent} does not exist; create it first")
+    if path.exists() and not overwrite:
+        raise UsageError(f"--save-model {path}: exists; add --overwrite to replace it or choose another name")
 
 
 def _read(args: argparse.Namespace) -> tuple[np.ndarray, tuple[float, ...] | None, str | None, str]:

@@ -192,3 +192,76 @@ def test_one_line_errors(data, mode, error, text):
 def test_negative_gar_is_a_usage_error():
     with pytest.raises(UsageError, match="regulariser weight"):
         denoise(index_stack(6), "sis", steps=1, device="cpu", gar=-1.0)
+
+
+# --------------------------------------------------------------------------------------------- saved denoisers
+
+
+def _trained(mode: str = "sis", fnsm: bool = True):
+    data = RNG.random((8, 16, 16)).astype(np.float32)
+    voxel = (1.0, 0.5, 0.5) if mode == "sis" else (0.5, 0.5)
+    return data, denoise(data, mode, steps=2, seed=0, fnsm=fnsm, device="cpu", voxel_size=voxel)
+
+
+@pytest.mark.parametrize("mode", ["sis", "tis"])
+def test_saved_denoiser_gives_the_same_result(tmp_path, mode):
+    data, result = _trained(mode)
+    path = self_vision.save_denoiser(result, tmp_path / "den.pt")
+    assert {p.name for p in tmp_path.iterdir()} == {"den.pt"}  # no temporary file left behind
+    net = self_vision.load_denoiser(path)
+    assert net.config == result.model.config and net.config.mode == mode
+    again = denoise(data, model=path, device="cpu")
+    assert again.mode == mode and again.train_seconds == 0.0
+    np.testing.assert_allclose(again.data, result.data, atol=1e-5)
+    np.testing.assert_allclose(denoise(data, model=net, device="cpu").data, result.data, atol=1e-5)
+
+
+def test_applying_a_saved_denoiser_emits_no_training_events(tmp_path):
+    data, result = _trained("sis", fnsm=False)
+    events: list[object] = []
+    denoise(data, model=result.model, device="cpu", progress=events.append)
+    assert events and not any(isinstance(e, TrainProgress) for e in events)
+
+
+def test_saving_overwrites_atomically(tmp_path):
+    _, result = _trained()
+    target = tmp_path / "den.pt"
+    target.write_text("old")
+    self_vision.save_denoiser(result.model, target)
+    assert self_vision.load_denoiser(target).config == result.model.config
+
+
+def test_wrong_denoiser_files_are_one_line_errors(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_text("not a model")
+    other = tmp_path / "other.pt"
+    torch.save({"format": "something else"}, other)
+    enhancer = tmp_path / "enhancer.pt"
+    from self_vision.core.pipeline import MODEL_FORMAT
+
+    torch.save({"format": MODEL_FORMAT}, enhancer)
+    damaged = tmp_path / "damaged.pt"
+    torch.save({"format": "napari-self-vision-denoiser/1", "config": {"ndim": 3}, "state": {}}, damaged)
+    for path, text in [
+        (tmp_path / "missing.pt", "no such denoiser file"),
+        (junk, "not a napari-self-vision denoiser"),
+        (other, "not a napari-self-vision denoiser file"),
+        (enhancer, "it is an enhancement model"),
+        (damaged, "damaged denoiser file"),
+    ]:
+        with pytest.raises(DataError, match=text) as info:
+            self_vision.load_denoiser(path)
+        assert "\n" not in str(info.value)
+    with pytest.raises(UsageError, match="does not exist"):
+        self_vision.save_denoiser(DenoiseNet(DenoiseConfig(3)), tmp_path / "nowhere" / "den.pt")
+    with pytest.raises(UsageError, match="DenoiseNet or DenoiseResult"):
+        self_vision.save_denoiser("model", tmp_path / "den.pt")
+
+
+def test_a_saved_denoiser_checks_mode_and_axes():
+    data, result = _trained("sis", fnsm=False)
+    with pytest.raises(UsageError, match="trained for sis"):
+        denoise(data, "tis", model=result.model, device="cpu")
+    _, tis2d = _trained("tis", fnsm=False)  # a per-frame (2D) network
+    with pytest.raises(DataError, match="trained on 2D"):
+        denoise(RNG.random((4, 6, 16, 16)).astype(np.float32), model=tis2d.model, device="cpu")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -44,6 +45,7 @@ class DenoiseConfig:
     depth: int = 4  # 3^d convolutions
     fnsm: bool = False
     spacing: tuple[float, ...] | None = None  # voxel size for the FNSM's physical frequencies
+    mode: str = "sis"  # what it was trained for, hence how it is applied: sis (ZYX) or tis (TYX / TZYX)
 
     @property
     def halo(self) -> int:
@@ -338,7 +340,7 @@ def denoise_steps(
         torch.manual_seed(options.seed)
     normalizer = Normalizer.fit(data)
     x = normalizer.forward(data)
-    config = DenoiseConfig(len(spatial), options.features, options.depth, options.fnsm, voxel_size)
+    config = DenoiseConfig(len(spatial), options.features, options.depth, options.fnsm, voxel_size, mode)
     model = DenoiseNet(config)
     sampler = _Sampler(x, axes, options, rng)
     what = "even slices predict odd ones" if mode == "sis" else "even time points predict odd ones"
@@ -358,5 +360,119 @@ def denoise_steps(
         voxel_size=voxel_size,
         train_seconds=log.seconds,
         log=log,
+        normalizer=normalizer,
+    )
+
+
+# --------------------------------------------------------------------------------------------- saved denoisers
+
+#: Tag of a saved denoiser file (``torch.save`` of plain tensors and settings).
+DENOISER_FORMAT = "napari-self-vision-denoiser/1"
+
+
+def save_denoiser(model: DenoiseNet | DenoiseResult, path: str | Path) -> Path:
+    """Write a trained denoiser (or a :class:`DenoiseResult`'s) atomically; returns the path written."""
+    import os
+    import tempfile
+
+    net = model.model if isinstance(model, DenoiseResult) else model
+    if not isinstance(net, DenoiseNet):
+        raise UsageError(f"save_denoiser: give a DenoiseNet or DenoiseResult, not {type(model).__name__}")
+    target = Path(path).expanduser()
+    if not target.parent.is_dir():
+        raise UsageError(f"{target}: folder {target.parent} does not exist; create it or choose another path")
+    if target.is_dir():
+        raise UsageError(f"{target}: is a folder; give a file name for the model")
+    config = asdict(net.config)
+    config["spacing"] = None if net.config.spacing is None else list(net.config.spacing)
+    payload = {
+        "format": DENOISER_FORMAT,
+        "config": config,
+        "state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+    }
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # like any other new file, not mkstemp's 0600
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_denoiser(path: str | Path) -> DenoiseNet:
+    """Read a denoiser written by :func:`save_denoiser`; any other file is a one-line :class:`DataError`."""
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise DataError(f"{source}: no such denoiser file")
+    try:
+        data = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise DataError(f"{source}: not a napari-self-vision denoiser ({type(err).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != DENOISER_FORMAT:
+        hint = " (it is an enhancement model: use it with enhance/apply)" if _is_enhancer(data) else ""
+        raise DataError(f"{source}: not a napari-self-vision denoiser file{hint}")
+    try:
+        raw = dict(data["config"])
+        raw["spacing"] = None if raw.get("spacing") is None else tuple(float(v) for v in raw["spacing"])
+        config = DenoiseConfig(**raw)
+        if config.mode not in MODES:
+            raise ValueError(f"mode {config.mode!r}")
+        net = DenoiseNet(config)
+        net.load_state_dict(data["state"])
+    except Exception as err:
+        raise DataError(f"{source}: a damaged denoiser file ({type(err).__name__})") from None
+    return net.eval()
+
+
+def _is_enhancer(data: object) -> bool:
+    from .pipeline import MODEL_FORMAT
+
+    return isinstance(data, dict) and data.get("format") == MODEL_FORMAT
+
+
+def apply_denoiser_steps(
+    model: DenoiseNet,
+    data: np.ndarray,
+    mode: str | None = None,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    options: DenoiseOptions | None = None,
+    device: str | torch.device = "auto",
+    name: str = "input",
+) -> Generator[Event, None, DenoiseResult]:
+    """Denoise ``data`` with an already trained ``model`` (no training); ``mode`` defaults to the model's own.
+
+    ``voxel_size`` is only carried into the result: a model with FNSM filters at the voxel size it was
+    trained with.
+    """
+    mode = model.config.mode if mode is None else mode
+    axes = check_denoise_input(data, mode, name)
+    if mode != model.config.mode:
+        raise UsageError(
+            f"this denoiser was trained for {model.config.mode} and cannot run {mode}; use --mode {model.config.mode}"
+        )
+    spatial = len(axes.replace("T", ""))
+    if spatial != model.config.ndim:
+        raise DataError(
+            f"{name}: has {spatial}D frames ({axes}) but the denoiser was trained on {model.config.ndim}D ones"
+        )
+    options = options or DenoiseOptions()
+    dev = resolve_device(device)
+    normalizer = Normalizer.fit(data)
+    yield StageInfo("inference", f"denoising with a saved {mode.upper()} model (no training)")
+    yield InferProgress("inference", 0, 1)
+    y = apply_denoiser(model, normalizer.forward(data), axes, device=dev, max_tile_output=options.max_tile_output)
+    yield InferProgress("inference", 1, 1)
+    return DenoiseResult(
+        data=normalizer.inverse(y, inplace=True),
+        mode=mode,
+        model=model,
+        voxel_size=None if voxel_size is None else tuple(float(v) for v in voxel_size),
+        train_seconds=0.0,
         normalizer=normalizer,
     )
