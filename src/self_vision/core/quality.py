@@ -71,10 +71,19 @@ def score(
     low, high = _scale(reference)
     ref = ((reference[region] - low) / (high - low)).astype(np.float64)
     res = ((result[region] - low) / (high - low)).astype(np.float64)
-    win = min(7, *(s if s % 2 else s - 1 for s in ref.shape))
-    ssim_value, ssim_map = metrics.structural_similarity(ref, res, data_range=1.0, win_size=win, full=True)
+    ssim_value, ssim_map = _ssim(ref, res)
     if mask is None:
         return Scores(float(metrics.peak_signal_noise_ratio(ref, res, data_range=1.0)), float(ssim_value))
     m = mask[region]
     mse = float(np.mean((ref[m] - res[m]) ** 2))
     return Scores(float(10 * np.log10(1.0 / max(mse, 1e-20))), float(ssim_map[m].mean()))
+
+
+def _ssim(ref: np.ndarray, res: np.ndarray) -> tuple[float, np.ndarray]:
+    """SSIM and its map; a stack too thin for a 3D window (< 3 slices) is scored plane by plane."""
+    if ref.ndim == 3 and ref.shape[0] < 3:
+        planes = [_ssim(r, s) for r, s in zip(ref, res, strict=True)]
+        return float(np.mean([v for v, _ in planes])), np.stack([m for _, m in planes])
+    win = min(7, *(s if s % 2 else s - 1 for s in ref.shape))
+    value, ssim_map = metrics.structural_similarity(ref, res, data_range=1.0, win_size=win, full=True)
+    return float(value), ssim_map
