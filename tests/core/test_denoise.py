@@ -18,6 +18,7 @@ from self_vision.core.denoise import (
     denoise_steps,
     gar_loss,
     interleave_pairs,
+    sis_halves_ensemble,
 )
 from self_vision.core.errors import CancelledError, DataError, UsageError
 from self_vision.core.events import CancelToken, InferProgress, StageInfo, TrainProgress
@@ -140,6 +141,28 @@ def test_volumetric_time_lapse_runs_through_tis():
     data = np.random.default_rng(0).random((4, 6, 16, 16)).astype(np.float32)
     result = run_to_end(denoise_steps(data, "tis", options=DenoiseOptions(steps=2, gamma=0.5), device="cpu"))
     assert result.data.shape == data.shape
+
+
+def test_sis_inference_uses_half_stacks_and_both_halves():
+    x = index_stack(7)
+    seen: list[int] = []
+
+    def identity(v: np.ndarray) -> np.ndarray:
+        seen.append(v.shape[0])
+        return v.copy()
+
+    out = sis_halves_ensemble(identity, x)
+    assert sorted(seen) == [3, 3, 4, 4]  # the even and odd halves, forwards and flipped: never the full stack
+    # own half says x[k]; the other half predicts k from k-1 (forwards) and k+1 (backwards)
+    expected = [0.5 * 0 + 0.5 * 1, *[0.5 * k + 0.25 * (k - 1) + 0.25 * (k + 1) for k in range(1, 6)], 0.5 * 6 + 0.5 * 5]
+    np.testing.assert_allclose(out[:, 0, 0], expected)
+
+    def next_slice(v: np.ndarray) -> np.ndarray:  # a perfect SiS net on a ramp: the next slice of the full stack
+        return v + (v[1] - v[0]) / 2  # half the half-stack's step; negative on a flipped stack
+
+    out = sis_halves_ensemble(next_slice, x)
+    # forwards predicts k from k-1, backwards k from k+1, the own half averages k+1 and k-1: all exact
+    np.testing.assert_allclose(out[:, 0, 0], np.arange(7))
 
 
 def test_tiled_inference_matches_whole():

@@ -7,13 +7,15 @@ regulariser corrects for what truly differs between neighbours:
     L = ‖y_o − f(x_e)‖² + γ ‖y_o − f(x_e) − (f̃(x)_o − f̃(x)_e)‖²
 
 where f̃ is a no-gradient pass of the same network over the full (uninterleaved) stack, computed here on
-each training patch. Inference applies the network once to the full stack.
+each training patch. A SiS network only ever sees half-stacks (twice the z-step): inference applies it to
+the even and odd half-stacks, forwards and z-flipped, and averages what each half says about every slice
+(:func:`sis_halves_ensemble`). TiS networks see whole frames / volumes and are applied to each one.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -286,11 +288,27 @@ def train_denoiser(
 # --------------------------------------------------------------------------------------------- inference
 
 
+#: How a SiS model is applied: ``halves`` (default; at the z-step it was trained on) or ``full`` (the old way).
+SIS_INFERENCE = ("halves", "full")
+
+
 @torch.no_grad()
 def apply_denoiser(
-    model: DenoiseNet, x: np.ndarray, axes: str, *, device: torch.device, max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
+    model: DenoiseNet,
+    x: np.ndarray,
+    axes: str,
+    *,
+    device: torch.device,
+    max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT,
+    sis_inference: str = "halves",
 ) -> np.ndarray:
-    """Denoise normalised data: the FNSM over each whole volume/frame, then the CNN (tiled when large)."""
+    """Denoise normalised data: the FNSM over each whole volume/frame, then the CNN (tiled when large).
+
+    A SiS model is applied to the even and the odd half-stacks (the z-step it learned at), never to the full
+    stack, unless ``sis_inference="full"``; see :func:`sis_halves_ensemble`.
+    """
+    if sis_inference not in SIS_INFERENCE:
+        raise ValueError(f"sis_inference must be one of {SIS_INFERENCE}")
     model = model.to(device).eval()
 
     def filtered(v: np.ndarray) -> np.ndarray:
@@ -301,11 +319,47 @@ def apply_denoiser(
             return model.fnsm(t)[:, 0].cpu().numpy()
         return model.fnsm(torch.from_numpy(np.ascontiguousarray(v))[None, None].to(device))[0, 0].cpu().numpy()
 
+    def net(v: np.ndarray) -> np.ndarray:
+        return predict(model.cnn, filtered(np.ascontiguousarray(v)), device=device, max_tile_output=max_tile_output)
+
     if axes == "TYX":
         return predict_planes(model.cnn, filtered(x), device=device, max_tile_output=max_tile_output)
+    if axes == "ZYX" and model.config.mode == "sis" and sis_inference == "halves":
+        return sis_halves_ensemble(net, x)
     frames = [x] if axes == "ZYX" else list(x)
-    out = [predict(model.cnn, filtered(f), device=device, max_tile_output=max_tile_output) for f in frames]
+    out = [net(f) for f in frames]
     return out[0] if axes == "ZYX" else np.stack(out)
+
+
+def sis_halves_ensemble(net: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Apply a SiS network ``net`` (trained even → next odd slice) to a ZYX stack at its training z-step.
+
+    ``net`` runs on each half-stack ``h`` (even slices, odd slices) forwards and z-flipped: ``net(h)[i]``
+    was trained to predict the slice after ``h[i]`` and ``flip(net(flip(h)))[i]`` the slice before it.
+    Every slice ``k`` then gets two estimates that rest on different noise: from its own half-stack, the mean
+    of the forward and flipped outputs at ``h[i] = x[k]``; from the other half-stack, the mean of the forward
+    prediction made from slice ``k − 1`` and the backward one made from ``k + 1`` (one of them at the ends).
+    The result is the mean of the two. Four passes over half-stacks cost as much as two over the stack.
+    """
+    n = x.shape[0]
+    own = np.empty_like(x, dtype=np.float32)
+    other = np.zeros_like(x, dtype=np.float32)
+    count = np.zeros(n, dtype=np.float32)
+    for start in (0, 1):
+        half = x[start::2]
+        forward = net(half)
+        backward = net(half[::-1])[::-1]
+        own[start::2] = 0.5 * (forward + backward)
+        index = np.arange(start, n, 2)
+        after, before = index + 1, index - 1
+        keep = after < n
+        other[after[keep]] += forward[keep]
+        count[after[keep]] += 1
+        keep = before >= 0
+        other[before[keep]] += backward[keep]
+        count[before[keep]] += 1
+    other /= np.maximum(count, 1)[:, None, None]
+    return 0.5 * (own + other)
 
 
 # --------------------------------------------------------------------------------------------- the run
@@ -340,7 +394,10 @@ def denoise_steps(
         torch.manual_seed(options.seed)
     normalizer = Normalizer.fit(data)
     x = normalizer.forward(data)
-    config = DenoiseConfig(len(spatial), options.features, options.depth, options.fnsm, voxel_size, mode)
+    spacing = voxel_size
+    if mode == "sis" and voxel_size is not None:  # the network only ever sees half-stacks: twice the z-step
+        spacing = (2 * voxel_size[0], *voxel_size[1:])
+    config = DenoiseConfig(len(spatial), options.features, options.depth, options.fnsm, spacing, mode)
     model = DenoiseNet(config)
     sampler = _Sampler(x, axes, options, rng)
     what = "even slices predict odd ones" if mode == "sis" else "even time points predict odd ones"
