@@ -33,3 +33,21 @@ def test_evaluate_scores_the_result_and_the_baselines():
         assert 10 < scores["psnr"] < 60
         assert 0 < scores["ssim"] <= 1
     assert np.isfinite(evaluation.gain_over_cubic())
+
+
+def test_enhance_with_uncertainty_returns_a_map_on_the_output_grid():
+    volume = synthetic_neurons((8, 40, 40), seed=5)
+    plain = self_vision.enhance(volume, (1, 2, 2), steps=8, seed=1)
+    assert plain.uncertainty is None  # off unless asked
+    events = []
+    result = self_vision.enhance(volume, (1, 2, 2), steps=8, seed=1, uncertainty=True, progress=events.append)
+    assert result.uncertainty is not None and result.uncertainty.shape == result.data.shape == (8, 80, 80)
+    assert np.isfinite(result.uncertainty).all() and result.uncertainty.min() >= 0
+    np.testing.assert_array_equal(result.data, plain.data)  # the map changes nothing else
+    assert any(isinstance(e, StageInfo) and e.stage == "uncertainty" for e in events)
+    via_options = self_vision.enhance(
+        volume, (1, 2, 2), options=self_vision.EnhanceOptions(steps=8, seed=1, uncertainty=True)
+    )
+    np.testing.assert_array_equal(via_options.uncertainty, result.uncertainty)
+    applied = self_vision.enhance(volume, (1, 2, 2), model=result.model, uncertainty=True)
+    np.testing.assert_allclose(applied.uncertainty, result.uncertainty, rtol=1e-4, atol=1e-6)

@@ -601,3 +601,22 @@ def test_noise_option(small_tiff, tmp_path, capsys):
                           "--noise", "lots", *FAST)  # fmt: skip
     assert code == 2
     assert "--noise" in one_line_error(stderr)
+
+
+def test_enhance_writes_an_uncertainty_volume(small_tiff, tmp_path, capsys):
+    out, unc = tmp_path / "out.tif", tmp_path / "unc.tif"
+    code, _, stderr = run(capsys, "enhance", small_tiff, "-o", out, "--factor", "1,2,2", *FAST, "--uncertainty", unc)
+    assert code == 0, stderr
+    result, u = read_tiff(out), read_tiff(unc)
+    assert u.data.shape == result.data.shape == (8, 96, 96)
+    assert u.voxel_size == pytest.approx(result.voxel_size)
+    assert u.voxel_size == pytest.approx((2.0, 0.25, 0.25))
+    assert np.isfinite(u.data).all() and u.data.min() >= 0 and u.data.max() > 0
+    # refused before any work: an existing uncertainty file without --overwrite, or the output's own path
+    code, _, stderr = run(capsys, "enhance", small_tiff, "-o", tmp_path / "b.tif", "--factor", "1,2,2", *FAST,
+                          "--uncertainty", unc)  # fmt: skip
+    assert code == 2 and "unc.tif" in one_line_error(stderr) and "training" not in stderr
+    code, _, stderr = run(capsys, "enhance", small_tiff, "-o", tmp_path / "c.tif", "--factor", "1,2,2", *FAST,
+                          "--uncertainty", tmp_path / "c.tif")  # fmt: skip
+    assert code == 2 and "--uncertainty" in one_line_error(stderr)
+    assert listing(tmp_path) == {"small.tif", "out.tif", "unc.tif"}

@@ -51,12 +51,15 @@ def enhance(
     cancel: CancelToken | None = None,
     options: EnhanceOptions | None = None,
     name: str = "input",
+    uncertainty: bool = False,
 ) -> EnhanceResult:
     """Enhance ``volume`` (2D YX or 3D ZYX) by per-axis ``factor``, learning from the volume alone.
 
     With ``model`` (from :func:`load_model` or an earlier result's ``.model``) nothing is trained.
     ``progress`` receives every event (training steps, stages); ``cancel`` stops the run between steps.
     Training stops after ``steps`` or ``time_budget`` seconds, whichever comes first (default 40 s).
+    ``uncertainty`` (or ``options.uncertainty``) also sets ``result.uncertainty``: a per-voxel estimate of
+    the error, in the input's units (see :mod:`self_vision.core.uncertainty`).
     """
     if model is not None:
         gen = apply_model_steps(
@@ -70,6 +73,12 @@ def enhance(
             opts = replace(opts, time_budget=time_budget, steps=steps)
         gen = enhance_steps(
             volume, factor, voxel_size=voxel_size, options=opts, device=device, cancel=cancel, name=name
+        )
+    if uncertainty or (options is not None and options.uncertainty):
+        from .core.uncertainty import with_uncertainty_steps
+
+        gen = with_uncertainty_steps(
+            gen, volume, model.factor if model is not None else factor, device=device, options=options, name=name
         )
     result = run_to_end(gen, progress)
     assert isinstance(result, EnhanceResult)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .cli_denoise import add_denoise_parser, run_denoise
+from .cli_large import add_large_options
 from .core.errors import SelfVisionError, UsageError
 from .core.validate import parse_factor
 
@@ -65,8 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(enhance, required_factor=False)  # --model brings its own factor
     _add_input_options(enhance)
     enhance.add_argument("--save-model", type=Path, default=None, metavar="PATH", help="also save the trained model")
+    enhance.add_argument(
+        "--uncertainty",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write a per-voxel uncertainty TIFF (estimated error, in the input's units) next to the output",
+    )
     enhance.add_argument("--model", type=Path, default=None, metavar="PATH", help="apply a saved model (no training)")
     enhance.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    add_large_options(enhance)
     enhance.add_argument(
         "--strict",
         action="store_true",
@@ -140,15 +149,24 @@ def _read(args: argparse.Namespace, path: Path):
     from .core.io import read_tiff
 
     volume = read_tiff(path, channel=args.channel, timepoint=args.timepoint)
-    if args.voxel_size:
-        try:
-            sizes = tuple(float(v) for v in args.voxel_size.split(","))
-        except ValueError:
-            raise UsageError(f"--voxel-size {args.voxel_size!r}: write numbers like 2,0.5,0.5") from None
-        if len(sizes) != volume.data.ndim or min(sizes) <= 0:
+    sizes = _voxel_size_arg(args.voxel_size)
+    if sizes is not None:
+        if len(sizes) != volume.data.ndim:
             raise UsageError(f"--voxel-size {args.voxel_size!r}: give {volume.data.ndim} positive numbers")
         volume.voxel_size = sizes
     return volume
+
+
+def _voxel_size_arg(text: str | None) -> tuple[float, ...] | None:
+    if not text:
+        return None
+    try:
+        sizes = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--voxel-size {text!r}: write numbers like 2,0.5,0.5") from None
+    if not sizes or min(sizes) <= 0:
+        raise UsageError(f"--voxel-size {text!r}: give positive numbers")
+    return sizes
 
 
 class _ProgressBar:
@@ -162,7 +180,7 @@ class _ProgressBar:
     def __call__(self, event: object) -> None:
         from tqdm import tqdm
 
-        from .core.events import StageInfo, TrainProgress
+        from .core.events import InferProgress, StageInfo, TrainProgress
 
         if not self.enabled:
             return
@@ -177,6 +195,14 @@ class _ProgressBar:
             self.bar.total = event.total
             self.bar.update(event.step - self.bar.n)
             self.bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
+        elif isinstance(event, InferProgress) and event.stage == "blocks":
+            if self.bar is None or self.stage != event.stage:
+                self.close()
+                self.bar = tqdm(
+                    total=event.total, initial=event.done - 1, desc="enhancing", unit="block", file=sys.stderr
+                )
+                self.stage = event.stage
+            self.bar.update(event.done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -186,13 +212,20 @@ class _ProgressBar:
 
 def _enhance(args: argparse.Namespace) -> int:
     from .api import enhance
+    from .cli_large import run_large, wants_blocks
     from .core.io import check_output_path, write_tiff
     from .core.pipeline import load_model, save_model
 
     options = _options(args)
+    if wants_blocks(args):
+        return run_large(args, options, _voxel_size_arg(args.voxel_size))
     check_output_path(args.output, overwrite=args.overwrite)
     if args.save_model is not None:
         check_output_path(args.save_model, overwrite=args.overwrite)
+    if args.uncertainty is not None:
+        if args.uncertainty.resolve() == args.output.resolve():
+            raise UsageError(f"--uncertainty {args.uncertainty}: is the output file too; choose another path")
+        check_output_path(args.uncertainty, overwrite=args.overwrite)
     model = load_model(args.model) if args.model is not None else None
     if model is None and args.factor is None:
         raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
@@ -213,12 +246,21 @@ def _enhance(args: argparse.Namespace) -> int:
             options=options,
             progress=bar,
             name=str(args.input),
+            uncertainty=args.uncertainty is not None,
         )
     finally:
         bar.close()
     write_tiff(
         args.output, result.data, voxel_size=result.voxel_size, unit=volume.unit or "µm", overwrite=args.overwrite
     )
+    if args.uncertainty is not None and result.uncertainty is not None:
+        write_tiff(
+            args.uncertainty,
+            result.uncertainty,
+            voxel_size=result.voxel_size,
+            unit=volume.unit or "µm",
+            overwrite=args.overwrite,
+        )
     if args.save_model is not None:
         save_model(result.model, args.save_model)
     voxel = "" if result.voxel_size is None else " voxel " + "x".join(f"{v:g}" for v in result.voxel_size)

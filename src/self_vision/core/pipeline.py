@@ -66,7 +66,7 @@ class EnhanceOptions:
     gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
     noise: tuple[float | None, float] | None = None  # (photons at intensity 1, read sigma) on training inputs
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
-    uncertainty: bool = False  # two seeded models at half the budget each: mean + spread (see .uncertainty)
+    uncertainty: bool = False  # also map the model's error one scale down per voxel (see .uncertainty)
 
     def settings(self, share: float) -> TrainSettings:
         budget = self.time_budget
@@ -175,7 +175,7 @@ class EnhanceResult:
     logs: dict[str, TrainLog] = field(default_factory=dict)
     normalizer: Normalizer | None = None
     self_check: SelfCheck | None = None
-    uncertainty: np.ndarray | None = None  # per-voxel spread of two seeded models (input units), when asked
+    uncertainty: np.ndarray | None = None  # per-voxel error estimate (input units, output grid), when asked
 
 
 def _apply_stage(
