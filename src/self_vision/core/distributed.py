@@ -31,7 +31,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, threads_pe
 
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s")
+            return Client(scheduler, timeout="10s")
         except OSError as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot connect ({exc}); check the address") from None
     if workers is None or workers < 1:

@@ -1,0 +1,137 @@
+"""``self-vision enhance`` for volumes larger than memory: block-wise into OME-Zarr / BigTIFF, resumable,
+optionally on a dask.distributed cluster. Parses and prints; the work is in :mod:`.core.large`."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+from .core.errors import UsageError
+
+#: Outputs estimated larger than this (bytes, float32) are enhanced block by block even as TIFF.
+BLOCKWISE_OUTPUT_BYTES = 4 * 2**30
+
+
+def add_large_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("large volumes (block-wise; automatic for .zarr input/output and huge outputs)")
+    group.add_argument("--resume", action="store_true", help="continue an interrupted block-wise run (OUT.partial)")
+    group.add_argument("--workers", type=int, default=None, metavar="N", help="a local dask cluster of N processes")
+    group.add_argument("--scheduler", default=None, metavar="ADDRESS", help="a dask scheduler, e.g. tcp://host:8786")
+    group.add_argument("--chunks", default=None, metavar="Z,Y,X", help="output chunk shape (default 64,256,256)")
+    group.add_argument(
+        "--train-voxels", type=int, default=None, metavar="N", help="train on a region of at most N input voxels"
+    )
+
+
+def wants_blocks(args: argparse.Namespace) -> bool:
+    """Block-wise when asked for (Zarr in/out, resume, cluster, chunks) or when the output would be huge."""
+    from .core.large import is_large_output
+    from .core.sources import is_zarr_path
+
+    if is_zarr_path(args.input) or is_large_output(args.output):
+        return True
+    if args.resume or args.workers or args.scheduler or args.chunks or args.train_voxels:
+        return True
+    try:
+        size = args.input.stat().st_size
+    except OSError:
+        return False
+    factor = _factor_product(args.factor)
+    return size * factor * 2 > BLOCKWISE_OUTPUT_BYTES  # 16-bit input -> float32 output
+
+
+def run_large(args: argparse.Namespace, options: object, voxel_size: tuple[float, ...] | None) -> int:
+    from .cli import _ProgressBar
+    from .core.large import DEFAULT_TRAIN_VOXELS, enhance_large_steps
+    from .core.pipeline import load_model, run_to_end
+    from .core.sources import open_lazy
+
+    if args.workers and args.scheduler:
+        raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
+    if getattr(args, "uncertainty", None) is not None:
+        raise UsageError("--uncertainty is not available for block-wise (large or .zarr) runs")
+    if args.save_model is not None:
+        raise UsageError(
+            "block-wise runs keep their model inside the output (.self_vision/model.pt); drop --save-model"
+        )
+    model = load_model(args.model) if args.model is not None else None
+    if model is None and args.factor is None and not args.resume:
+        raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
+    volume = open_lazy(args.input, channel=args.channel, timepoint=args.timepoint)
+    if voxel_size is not None:
+        if len(voxel_size) != len(volume.shape):
+            raise UsageError(f"--voxel-size: give {len(volume.shape)} positive numbers")
+        volume.voxel_size = voxel_size
+    client = None
+    if args.workers or args.scheduler:
+        from .core.distributed import connect
+
+        client = connect(args.scheduler, args.workers)
+    bar = _ProgressBar(not args.quiet)
+    start = time.perf_counter()
+    try:
+        result = run_to_end(
+            enhance_large_steps(
+                volume,
+                args.output,
+                args.factor if model is None else model.factor,
+                options=options,  # type: ignore[arg-type]
+                model=model,
+                device=args.device,
+                resume=args.resume,
+                overwrite=args.overwrite,
+                chunks=_chunks(args.chunks),
+                train_voxels=args.train_voxels or DEFAULT_TRAIN_VOXELS,
+                client=client,
+            ),
+            bar,
+        )
+    except KeyboardInterrupt:
+        bar.close()
+        partial = Path(str(args.output) + ".partial")
+        where = f"; finished blocks are kept in {partial}, rerun with --resume" if partial.exists() else ""
+        print(f"self-vision: interrupted{where}", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+        if client is not None:
+            from .core.distributed import close
+
+            close(client)
+    seconds = time.perf_counter() - start
+    voxels = math.prod(result.shape)
+    resumed = f", {result.resumed_blocks} resumed" if result.resumed_blocks else ""
+    print(
+        f"self-vision: {args.input.name} {volume.shape} -> {result.path} {result.shape} in {result.blocks} blocks"
+        f"{resumed}; trained {result.train_seconds:.1f} s, enhanced at {voxels / max(result.infer_seconds, 1e-9):.3g} "
+        f"voxels/s, total {seconds:.1f} s"
+    )
+    check = result.self_check
+    if check is not None and not check.trusted:
+        print(f"self-vision: warning: {check.summary()}", file=sys.stderr)
+        if args.strict:
+            from .cli import STRICT_EXIT
+
+            return STRICT_EXIT
+    return 0
+
+
+def _chunks(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--chunks {text!r}: write whole numbers like 32,256,256") from None
+
+
+def _factor_product(text: str | None) -> int:
+    if not text:
+        return 1
+    try:
+        return math.prod(int(v) for v in str(text).replace("x", ",").split(","))
+    except ValueError:
+        return 1

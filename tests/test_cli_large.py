@@ -1,0 +1,103 @@
+"""``self-vision enhance`` block-wise: OME-Zarr in and out, --resume, --workers, and one-line errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import zarr
+
+from self_vision.cli import main
+from self_vision.cli_large import wants_blocks
+from self_vision.core.errors import CancelledError
+from self_vision.core.events import CancelToken, InferProgress
+from self_vision.core.large import enhance_large_steps
+from self_vision.core.pipeline import EnhanceOptions
+from self_vision.core.sources import open_lazy
+from self_vision.core.store import is_complete, partial_path
+
+FAST = ["--steps", "4", "--seed", "0", "--device", "cpu", "--quiet"]
+SMALL = ["--chunks", "8,48,48"]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def error_line(err: str) -> str:
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("self-vision: error: "), err
+    return lines[0]
+
+
+def test_zarr_output_is_a_complete_ome_zarr_with_the_new_voxel_size(small_tiff, tmp_path, capsys):
+    out = tmp_path / "out.zarr"
+    code, stdout, _ = run(capsys, "enhance", small_tiff, "-o", out, "--factor", "1,2,2", *FAST, *SMALL)
+    assert code == 0 and "blocks" in stdout
+    assert is_complete(out)
+    volume = open_lazy(out)
+    assert volume.shape == (8, 96, 96)
+    source = open_lazy(small_tiff)
+    assert volume.voxel_size == pytest.approx(
+        (source.voxel_size[0], source.voxel_size[1] / 2, source.voxel_size[2] / 2)
+    )
+    assert (out / ".self_vision" / "model.pt").is_file()  # the model that made it travels with it
+
+
+def test_resume_finishes_an_interrupted_run(small_tiff, tmp_path, capsys):
+    out = tmp_path / "out.zarr"
+    cancel = CancelToken()
+    steps = enhance_large_steps(
+        open_lazy(small_tiff),
+        out,
+        (1, 2, 2),
+        options=EnhanceOptions(steps=4, seed=0),
+        device="cpu",
+        cancel=cancel,
+        chunks=(8, 48, 48),
+        block_output=8 * 48 * 48,
+    )
+    with pytest.raises(CancelledError):
+        for event in steps:
+            if isinstance(event, InferProgress):
+                cancel.cancel()
+    assert partial_path(out).is_dir() and not out.exists()
+    code, _, err = run(capsys, "enhance", small_tiff, "-o", out, "--factor", "1,2,2", *FAST, *SMALL)
+    assert code == 2 and "--resume" in error_line(err)
+    code, stdout, _ = run(capsys, "enhance", small_tiff, "-o", out, "--factor", "1,2,2", "--resume", *FAST, *SMALL)
+    assert code == 0 and "1 resumed" in stdout
+    assert is_complete(out) and zarr.open_group(str(out))["0"].shape == (8, 96, 96)
+
+
+def test_local_cluster_from_the_command_line(small_tiff, tmp_path, capsys):
+    one, many = tmp_path / "one.zarr", tmp_path / "many.zarr"
+    assert run(capsys, "enhance", small_tiff, "-o", one, "--factor", "1,2,2", *FAST, *SMALL)[0] == 0
+    model = one / ".self_vision" / "model.pt"
+    code, _, _ = run(capsys, "enhance", small_tiff, "-o", many, "--model", model, "--workers", "2", *FAST, *SMALL)
+    assert code == 0
+    np.testing.assert_allclose(zarr.open_group(str(many))["0"][:], zarr.open_group(str(one))["0"][:], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
+        (["--uncertainty", "u.tif"], "--uncertainty"),
+        (["--chunks", "8,x,48"], "--chunks"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "cannot connect"),
+    ],
+)
+def test_block_wise_usage_errors_are_one_line(small_tiff, tmp_path, capsys, extra, message):
+    code, _, err = run(capsys, "enhance", small_tiff, "-o", tmp_path / "o.zarr", "--factor", "1,2,2", *FAST, *extra)
+    assert code == 2 and message in error_line(err)
+
+
+def test_small_tiff_to_tiff_stays_in_memory(small_tiff, tmp_path):
+    from self_vision.cli import build_parser
+
+    args = build_parser().parse_args(["enhance", str(small_tiff), "-o", str(tmp_path / "o.tif"), "--factor", "1,4,4"])
+    assert not wants_blocks(args)
+    args = build_parser().parse_args(["enhance", str(small_tiff), "-o", str(tmp_path / "o.zarr"), "--factor", "1,4,4"])
+    assert wants_blocks(args)
