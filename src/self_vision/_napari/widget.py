@@ -65,6 +65,7 @@ class EnhanceWidget(QWidget):
         self.viewer = napari_viewer
         self.model: Any = None  # the last trained or loaded Enhancer
         self.result_layer: Any = None
+        self.uncertainty_layer: Any = None  # the last '<result> uncertainty' layer added
         self.source_layer: Any = None
         self._worker: Any = None
         self._cancel: Any = None
@@ -140,6 +141,12 @@ class EnhanceWidget(QWidget):
         adv.addRow("Degradation", self.operator_box)
         self.ensemble_check = QCheckBox("self-ensemble (8 flips, slower, smoother)")
         adv.addRow("", self.ensemble_check)
+        self.uncertainty_check = QCheckBox("Uncertainty layer")
+        self.uncertainty_check.setToolTip(
+            "Enhance: also add '<result> uncertainty', the model's estimated error per voxel (its error one scale"
+            " down, in the input's units; high where the input is noisy). Costs one small extra inference"
+        )
+        adv.addRow("", self.uncertainty_check)
         self.seed_spin = self._spin(-1, 2**31 - 1, -1, "Random seed; -1 = different every run")
         self.seed_spin.setSpecialValueText("random")
         adv.addRow("Seed", self.seed_spin)
@@ -338,6 +345,7 @@ class EnhanceWidget(QWidget):
         self.axial_spin.setEnabled(enhancing and layer is not None and layers.spatial_ndim(layer) == 3)
         for widget in (self.gar_spin, self.fnsm_check, self.operator_box, self.ensemble_check, self.backproj_spin):
             widget.setEnabled(denoising if widget in (self.gar_spin, self.fnsm_check) else enhancing)
+        self.uncertainty_check.setEnabled(self.mode() == "enhance")
 
     @staticmethod
     def _leading_axes(layer: Any) -> int:
@@ -371,6 +379,7 @@ class EnhanceWidget(QWidget):
             time_budget=None if steps else PRESETS[self.preset_box.currentText()],
             operator=self.operator_box.currentText(),
             ensemble=self.ensemble_check.isChecked(),
+            uncertainty=self.uncertainty_check.isChecked() and self.mode() == "enhance",
             seed=None if self.seed_spin.value() < 0 else self.seed_spin.value(),
             back_projection=self.backproj_spin.value(),
             max_tile_output=self.tile_spin.value() * 2**20,
@@ -528,6 +537,8 @@ class EnhanceWidget(QWidget):
             self.model = result.model
         try:
             self._add_result(layer, result.data, factor, index, all_volumes=all_volumes, mode=mode)
+            if getattr(result, "uncertainty", None) is not None:
+                self._add_uncertainty(layer, result.uncertainty, factor, index)
         except Exception as err:  # never let a slot raise: napari would abort
             self._outcome = "error"
             self._fail(f"could not add the result layer ({type(err).__name__}: {err})")
@@ -536,6 +547,8 @@ class EnhanceWidget(QWidget):
         self._outcome = "done"
         how = getattr(result, "path", None) or {"sis": "SiS", "tis": "TiS"}.get(getattr(result, "mode", ""), "SiS")
         self.status.setText(f"done in {seconds:.0f} s ({how}); added '{self.result_layer.name}'")
+        if getattr(result, "uncertainty", None) is not None:
+            self.status.setText(f"{self.status.text()} and '{self.uncertainty_layer.name}'")
         check = getattr(result, "self_check", None)
         if check is not None:
             self.status.setText(f"{self.status.text()}\n{check.summary()}")
@@ -560,6 +573,17 @@ class EnhanceWidget(QWidget):
             self.viewer.layers.remove(name)
         self.result_layer = self.viewer.add_image(data, name=name, **kwargs)
         self.source_layer = layer
+
+    def _add_uncertainty(self, layer: Any, data: Any, factor: tuple[int, ...], index: tuple[int, ...]) -> None:
+        """Add ``<result name> uncertainty`` over the result (the volume trained on), magma, additive."""
+        kwargs = layers.result_kwargs(layer, factor, index)
+        kwargs["metadata"][layers.RESULT_KEY]["uncertainty"] = True
+        top = float(np.percentile(data, 99.5)) if data.size else 0.0
+        kwargs.update(colormap="magma", contrast_limits=(0.0, top if top > 0 else 1.0), gamma=1.0, blending="additive")
+        name = f"{self.result_layer.name} uncertainty"
+        if name in self.viewer.layers and self.replace_check.isChecked():
+            self.viewer.layers.remove(name)
+        self.uncertainty_layer = self.viewer.add_image(data, name=name, **kwargs)
 
     def _on_errored(self, err: BaseException) -> None:
         from ..core.errors import CancelledError

@@ -115,6 +115,12 @@ def run_events(
             device=request.device,
             cancel=cancel,
         )
+        if request.options is not None and request.options.uncertainty:  # of the trained volume only
+            from ..core.uncertainty import with_uncertainty_steps
+
+            gen = with_uncertainty_steps(
+                gen, request.data, request.factor, device=request.device, options=request.options
+            )
     try:
         result = yield from _forward(gen, cancel, interval)
         if request.volumes is not None:
