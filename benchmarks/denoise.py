@@ -5,7 +5,7 @@ where neighbouring slices differ), scaled to [0, 1] by their 0.1-99.9 percentile
 is added at three photon levels. Everything is scored (PSNR/SSIM, core.quality.score) against the clean
 reference. The Gaussian's sigma is the best of a grid chosen with the reference (an oracle: an upper bound).
 
-    .venv/bin/python benchmarks/denoise.py --data ../shared/data --budget 20 --threads 2
+    .venv/bin/python benchmarks/denoise.py --data ../shared/data --steps 600 --threads 1
 """
 
 from __future__ import annotations
@@ -76,9 +76,15 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=20.0, help="training seconds per SiS run")
     parser.add_argument("--steps", type=int, default=None, help="training steps per SiS run (instead of --budget)")
     parser.add_argument("--volumes", nargs="+", default=None, help="only these volumes (nucleus, cortex)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--crop", type=int, default=256, help="lateral crop of the cortex volume")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--sis-inference",
+        choices=["halves", "full"],
+        default="halves",
+        help="how a SiS net is applied (default halves)",
+    )
     parser.add_argument("--json", type=Path, default=Path("benchmarks/out/denoise.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -95,7 +101,7 @@ def main() -> None:
             results["NLM"] = (nlm(noisy), time.perf_counter() - t, "")
             for label, (gamma, fnsm) in VARIANTS.items():
                 limit = {"steps": args.steps, "time_budget": None} if args.steps else {"time_budget": args.budget}
-                options = DenoiseOptions(gamma=gamma, fnsm=fnsm, seed=0, **limit)
+                options = DenoiseOptions(gamma=gamma, fnsm=fnsm, seed=0, sis_inference=args.sis_inference, **limit)
                 gen = denoise_steps(noisy, "sis", voxel_size=voxel, options=options, device=args.device)
                 res = run_to_end(gen)
                 note = f"{res.log.steps} steps"

@@ -165,6 +165,23 @@ def test_sis_inference_uses_half_stacks_and_both_halves():
     np.testing.assert_allclose(out[:, 0, 0], np.arange(7))
 
 
+def test_sis_ensemble_on_patches_matches_numpy_and_feeds_the_gap():
+    torch.manual_seed(0)
+    model = DenoiseNet(DenoiseConfig(3, features=4, depth=3))
+    with torch.no_grad():
+        model.cnn.body[-1].weight.normal_(std=0.1)
+        x = np.random.default_rng(1).random((2, 1, 8, 12, 12)).astype(np.float32)
+        on_tensor = sis_halves_ensemble(model, torch.from_numpy(x)).numpy()
+        on_array = sis_halves_ensemble(lambda v: model(torch.from_numpy(np.ascontiguousarray(v))).numpy(), x)
+    np.testing.assert_allclose(on_tensor, on_array, atol=1e-6)
+    batch = torch.from_numpy(x)
+    _, _, gap_full = _step_tensors(model, batch, "ZYX", 1.0, "full")
+    _, _, gap_halves = _step_tensors(model, batch, "ZYX", 1.0, "halves")
+    ens_even, ens_odd = interleave_pairs(torch.from_numpy(on_tensor), axis=2)
+    torch.testing.assert_close(gap_halves, ens_odd - ens_even)
+    assert not torch.allclose(gap_full, gap_halves)
+
+
 def test_tiled_inference_matches_whole():
     torch.manual_seed(0)
     model = DenoiseNet(DenoiseConfig(3, features=4, depth=3))
@@ -215,6 +232,9 @@ def test_one_line_errors(data, mode, error, text):
 def test_negative_gar_is_a_usage_error():
     with pytest.raises(UsageError, match="regulariser weight"):
         denoise(index_stack(6), "sis", steps=1, device="cpu", gar=-1.0)
+    for bad in ({"sis_inference": "middle"}, {"gap": "none"}):
+        with pytest.raises(UsageError, match="choose one of halves, full"):
+            denoise(index_stack(6), "sis", steps=1, device="cpu", options=DenoiseOptions(**bad))
 
 
 # --------------------------------------------------------------------------------------------- saved denoisers

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -111,6 +112,10 @@ class DenoiseOptions:
     patch: int = 48  # lateral training patch (voxels)
     patch_z: int = 16  # slices of a SiS patch (split into 8 inputs and 8 targets), or z of a TiS 3D patch
     max_tile_output: int = DEFAULT_MAX_TILE_OUTPUT
+    sis_inference: str = "halves"  # SIS_INFERENCE: "full" applies a SiS net to the whole stack (for comparison)
+    #: SiS GAR: f̃ is the net on the full patch ("full", the formula literally) or the half-stack ensemble
+    #: that inference uses ("halves": f̃ at the z-step the net learned at)
+    gap: str = "full"  # one of SIS_INFERENCE
 
     def settings(self) -> TrainSettings:
         budget = 30.0 if self.time_budget is None and self.steps is None else self.time_budget
@@ -244,7 +249,7 @@ class _Sampler:
 
 
 def _step_tensors(
-    model: DenoiseNet, batch: torch.Tensor, axes: str, gamma: float
+    model: DenoiseNet, batch: torch.Tensor, axes: str, gamma: float, how: str = "full"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """(f(x_e), y_o, gap) for one batch; ``gap`` from a no-gradient pass over the full patches."""
     if axes == "ZYX":
@@ -252,7 +257,7 @@ def _step_tensors(
         gap = None
         if gamma:
             with torch.no_grad():
-                full = model(batch)
+                full = model(batch) if how == "full" else sis_halves_ensemble(model, batch)
                 full_even, full_odd = interleave_pairs(full, axis=2)
                 gap = full_odd - full_even
         return model(even), odd, gap
@@ -278,7 +283,7 @@ def train_denoiser(
     def batch_loss() -> torch.Tensor:
         batch = sampler.sample().to(device)
         with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            pred, target, gap = _step_tensors(model, batch, sampler.axes, options.gamma)
+            pred, target, gap = _step_tensors(model, batch, sampler.axes, options.gamma, options.gap)
         loss, _ = gar_loss(pred.float(), target.float(), None if gap is None else gap.float(), options.gamma)
         return loss
 
@@ -331,9 +336,10 @@ def apply_denoiser(
     return out[0] if axes == "ZYX" else np.stack(out)
 
 
-def sis_halves_ensemble(net: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    """Apply a SiS network ``net`` (trained even → next odd slice) to a ZYX stack at its training z-step.
+def sis_halves_ensemble(net: Callable[[Any], Any], x: Any) -> Any:
+    """Apply a SiS network ``net`` (trained even → next odd slice) to a stack at its training z-step.
 
+    ``x`` is a NumPy array or a tensor with z as its third-last axis (ZYX, or (B, C, Z, Y, X) patches).
     ``net`` runs on each half-stack ``h`` (even slices, odd slices) forwards and z-flipped: ``net(h)[i]``
     was trained to predict the slice after ``h[i]`` and ``flip(net(flip(h)))[i]`` the slice before it.
     Every slice ``k`` then gets two estimates that rest on different noise: from its own half-stack, the mean
@@ -341,24 +347,27 @@ def sis_halves_ensemble(net: Callable[[np.ndarray], np.ndarray], x: np.ndarray) 
     prediction made from slice ``k − 1`` and the backward one made from ``k + 1`` (one of them at the ends).
     The result is the mean of the two. Four passes over half-stacks cost as much as two over the stack.
     """
-    n = x.shape[0]
-    own = np.empty_like(x, dtype=np.float32)
-    other = np.zeros_like(x, dtype=np.float32)
+    tensor = isinstance(x, torch.Tensor)
+
+    def flip(a: Any) -> Any:
+        return torch.flip(a, (-3,)) if tensor else a[..., ::-1, :, :]
+
+    n = x.shape[-3]
+    own = torch.empty_like(x) if tensor else np.empty_like(x, dtype=np.float32)
+    other = torch.zeros_like(x) if tensor else np.zeros_like(x, dtype=np.float32)
     count = np.zeros(n, dtype=np.float32)
     for start in (0, 1):
-        half = x[start::2]
+        half = x[..., start::2, :, :]
         forward = net(half)
-        backward = net(half[::-1])[::-1]
-        own[start::2] = 0.5 * (forward + backward)
+        backward = flip(net(flip(half)))
+        own[..., start::2, :, :] = 0.5 * (forward + backward)
         index = np.arange(start, n, 2)
-        after, before = index + 1, index - 1
-        keep = after < n
-        other[after[keep]] += forward[keep]
-        count[after[keep]] += 1
-        keep = before >= 0
-        other[before[keep]] += backward[keep]
-        count[before[keep]] += 1
-    other /= np.maximum(count, 1)[:, None, None]
+        for shifted, estimate in ((index + 1, forward), (index - 1, backward)):
+            keep = (shifted >= 0) & (shifted < n)
+            other[..., shifted[keep].tolist(), :, :] += estimate[..., np.flatnonzero(keep).tolist(), :, :]
+            count[shifted[keep]] += 1
+    weight = 1.0 / np.maximum(count, 1)[:, None, None]
+    other = other * (torch.from_numpy(weight).to(x.device) if tensor else weight)
     return 0.5 * (own + other)
 
 
@@ -383,6 +392,10 @@ def denoise_steps(
     axes = check_denoise_input(data, mode, name)
     if options.gamma < 0 or not math.isfinite(options.gamma):
         raise UsageError(f"gar {options.gamma}: the regulariser weight must be 0 or positive")
+    if options.sis_inference not in SIS_INFERENCE:
+        raise UsageError(f"sis_inference {options.sis_inference!r}: choose one of {', '.join(SIS_INFERENCE)}")
+    if options.gap not in SIS_INFERENCE:
+        raise UsageError(f"gap {options.gap!r}: choose one of {', '.join(SIS_INFERENCE)}")
     spatial = axes.replace("T", "")
     if voxel_size is not None:
         voxel_size = tuple(float(v) for v in voxel_size)
@@ -408,7 +421,9 @@ def denoise_steps(
         yield StageInfo(mode, model.fnsm.report())
     yield StageInfo("inference", "denoising the whole input")
     yield InferProgress("inference", 0, 1)
-    y = apply_denoiser(model, x, axes, device=dev, max_tile_output=options.max_tile_output)
+    y = apply_denoiser(
+        model, x, axes, device=dev, max_tile_output=options.max_tile_output, sis_inference=options.sis_inference
+    )
     yield InferProgress("inference", 1, 1)
     return DenoiseResult(
         data=normalizer.inverse(y, inplace=True),
