@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError, UsageError
+from .io import MICRON, _plan_axes, normalize_unit
 
 ZARR_SUFFIXES = (".zarr",)
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8")
@@ -93,7 +94,7 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
     import tifffile
     import zarr
 
-    from .io import _plan_axes, _voxel_size_for, physical_sizes
+    from .io import _voxel_size_for, physical_sizes
 
     try:
         with tifffile.TiffFile(path) as tif:
@@ -122,40 +123,59 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
 
 def _open_zarr(path: Path, channel: int | None, timepoint: int | None) -> LazyVolume:
     import dask.array as da
-    import zarr
 
-    from .io import MICRON, _plan_axes, normalize_unit
+    levels, axes, voxel_size, unit = _zarr_levels(path)
+    index, kept_axes = _plan_axes(
+        path, axes, tuple(int(n) for n in levels[0].shape), channel=channel, timepoint=timepoint
+    )
+    if voxel_size is not None:
+        by_axis = dict(zip(axes, voxel_size, strict=True))
+        voxel_size = tuple(float(by_axis[a]) for a in kept_axes)
+    return LazyVolume(da.from_zarr(levels[0])[index], voxel_size, unit, kept_axes)
+
+
+def open_pyramid(path: str | Path) -> tuple[list[Any], str, tuple[float, ...] | None, str | None]:
+    """Every resolution level of a Zarr / OME-Zarr image as lazy dask arrays, finest first, with its axes
+    (e.g. ``"ZYX"``) and level 0's voxel size and unit — what a multiscale napari layer needs."""
+    import dask.array as da
+
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder; check the path")
+    levels, axes, voxel_size, unit = _zarr_levels(path)
+    return [da.from_zarr(level) for level in levels], axes, voxel_size, unit
+
+
+def _zarr_levels(path: Path) -> tuple[list[Any], str, tuple[float, ...] | None, str | None]:
+    """The Zarr arrays of an image (one for a plain array), its axes, level 0's voxel size and unit."""
+    import zarr
 
     try:
         node = zarr.open(str(path), mode="r")
     except Exception as exc:  # zarr raises several kinds for a folder that is not a store
         raise DataError(f"{path}: not a readable Zarr store ({type(exc).__name__}: {exc})") from None
-    voxel_size: tuple[float, ...] | None = None
-    unit: str | None = None
     if isinstance(node, zarr.Array):
-        array, axes = node, "ZYX"[-node.ndim :] if node.ndim in (2, 3) else ""
-        if not axes:
+        if node.ndim not in (2, 3):
             raise DataError(f"{path}: a plain Zarr array of {node.ndim} dimensions; give ZYX or YX, or OME-Zarr")
-        scale: list[float] | None = None
-    else:
-        multiscales = _multiscales(node.attrs.asdict())
-        if not multiscales:
-            raise DataError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata; give the array's path")
-        image = multiscales[0]
-        first = image["datasets"][0]
-        array = node[first["path"]]
-        axes_meta = image.get("axes") or [{"name": n} for n in "tczyx"[-array.ndim :]]
-        axes = "".join(str(a["name"] if isinstance(a, dict) else a)[0].upper() for a in axes_meta)
-        units = {normalize_unit(a.get("unit")) for a in axes_meta if isinstance(a, dict) and a.get("type") == "space"}
-        unit = units.pop() if len(units) == 1 else None
-        scale = next((t["scale"] for t in first.get("coordinateTransformations", []) if t["type"] == "scale"), None)
-    shape = tuple(int(n) for n in array.shape)
-    index, kept_axes = _plan_axes(path, axes, shape, channel=channel, timepoint=timepoint)
-    if scale is not None:
-        by_axis = dict(zip(axes, scale, strict=True))
-        voxel_size = tuple(float(by_axis[a]) for a in kept_axes)
-        unit = unit or MICRON
-    return LazyVolume(da.from_zarr(array)[index], voxel_size, unit, kept_axes)
+        return [node], "ZYX"[-node.ndim :], None, None
+    multiscales = _multiscales(node.attrs.asdict())
+    if not multiscales:
+        raise DataError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata; give the array's path")
+    image = multiscales[0]
+    try:
+        levels = [node[d["path"]] for d in image["datasets"]]
+    except KeyError as exc:
+        raise DataError(
+            f"{path}: its OME-Zarr metadata names a missing array ({exc}); the store is incomplete"
+        ) from None
+    axes_meta = image.get("axes") or [{"name": n} for n in "tczyx"[-levels[0].ndim :]]
+    axes = "".join(str(a["name"] if isinstance(a, dict) else a)[0].upper() for a in axes_meta)
+    units = {normalize_unit(a.get("unit")) for a in axes_meta if isinstance(a, dict) and a.get("type") == "space"}
+    unit = units.pop() if len(units) == 1 else None
+    first = image["datasets"][0]
+    scale = next((t["scale"] for t in first.get("coordinateTransformations", []) if t["type"] == "scale"), None)
+    voxel_size = None if scale is None else tuple(float(v) for v in scale)
+    return levels, axes, voxel_size, (unit or MICRON) if voxel_size is not None else None
 
 
 def _multiscales(attrs: dict) -> list[dict]:
