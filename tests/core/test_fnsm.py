@@ -66,3 +66,23 @@ def test_theoretical_cutoff_and_report():
     assert "FNSM cutoff" in line and "Nyquist 5" in line and "4.8 1/µm" in line
     with pytest.raises(ValueError):
         theoretical_cutoff(0, 0.5)
+
+
+def test_fnsm_as_first_stage_of_the_enhancer(tmp_path):
+    from self_vision.api import enhance, load_model, save_model
+    from self_vision.core.model import ModelConfig, SelfVisionNet
+    from self_vision.core.pipeline import EnhanceOptions
+
+    net = SelfVisionNet(ModelConfig((1, 2, 2), fnsm=True))
+    assert isinstance(net.fnsm, FNSM) and net.fnsm.unit == "1/voxel"
+    assert SelfVisionNet(ModelConfig((1, 2, 2))).fnsm is None  # off by default
+    x = torch.rand(1, 1, 6, 12, 12)
+    net(x).pow(2).mean().backward()
+    assert net.fnsm.raw_cutoff.grad is not None and net.fnsm.raw_cutoff.grad.abs() > 0
+    volume = np.random.default_rng(0).random((6, 16, 16)).astype(np.float32)
+    options = EnhanceOptions(fnsm=True, back_projection=0, self_check=False)
+    result = enhance(volume, (1, 2, 2), steps=2, seed=0, device="cpu", options=options)
+    assert result.data.shape == (6, 32, 32)
+    path = save_model(result.model, tmp_path / "m.pt")
+    again = enhance(volume, (1, 2, 2), model=load_model(path), device="cpu")
+    np.testing.assert_allclose(again.data, result.data, atol=1e-4)

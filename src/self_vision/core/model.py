@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .fnsm import FNSM
+
 
 def pixel_shuffle_nd(x: torch.Tensor, factor: Sequence[int]) -> torch.Tensor:
     """Rearrange ``(B, C*prod(f), *S)`` into ``(B, C, *(S*f))`` with a factor per spatial axis.
@@ -83,6 +85,7 @@ class ModelConfig:
     groups: int = 2  # groups of each mapping conv
     shrink_kernel: int = 3  # the paper says 3; its released 3D code uses 1
     residual: str = "cubic"  # base the detail is added to: "cubic", "linear" (pixel-area aligned) or "none"
+    fnsm: bool = False  # a learned Fourier low-pass (core.fnsm.FNSM, 1/voxel units) in front of the body
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,6 +119,8 @@ class SelfVisionNet(nn.Module):
             layers += [conv(c.shrink, c.shrink, 3, padding=1, groups=c.groups), nn.PReLU(c.shrink)]
         layers += [conv(c.shrink, c.features, 1), nn.PReLU(c.features)]
         self.body = nn.Sequential(*layers)
+        # in 1/voxel: the net learns on the input's own grid, whatever the voxel size (the zero-shot premise)
+        self.fnsm = FNSM(ndim) if c.fnsm else None
         self.to_subpixels = conv(c.features, math.prod(c.factor), 3, padding=1)
         # Small but non-zero: the output starts near the interpolation, and every layer gets gradient.
         nn.init.normal_(self.to_subpixels.weight, std=1e-3)
@@ -137,6 +142,8 @@ class SelfVisionNet(nn.Module):
         return pixel_shuffle_nd(self.to_subpixels(self.body(x)), self.factor)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fnsm is not None:  # first stage, for the base too; over the whole tile (no halo cut like the convs)
+            x = self.fnsm(x)
         out = self.detail(x)
         if self.config.residual != "none":
             # the base carries the intensities: keep it in float32 even under mixed precision

@@ -67,6 +67,7 @@ class EnhanceOptions:
     noise: tuple[float | None, float] | None = None  # (photons at intensity 1, read sigma) on training inputs
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
     uncertainty: bool = False  # also map the model's error one scale down per voxel (see .uncertainty)
+    fnsm: bool = False  # a learned Fourier low-pass (core.fnsm) as the network's first stage
 
     def settings(self, share: float) -> TrainSettings:
         budget = self.time_budget
@@ -248,7 +249,9 @@ def _volume_patch(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...
 
 
 def _model_config(factor: tuple[int, ...], options: EnhanceOptions) -> ModelConfig:
-    return ModelConfig(factor, features=options.features, mapping=options.mapping, residual=options.residual)
+    return ModelConfig(
+        factor, features=options.features, mapping=options.mapping, residual=options.residual, fnsm=options.fnsm
+    )
 
 
 def paper_options(**overrides: object) -> EnhanceOptions:
