@@ -11,6 +11,8 @@ import numpy as np
 MAX_FACTOR = 16
 #: Metadata key a layer may carry with the factor it was undersampled by (the sample data sets it).
 FACTOR_KEY = "self_vision_factor"
+#: Results larger than this (output voxels) are enhanced block by block into an OME-Zarr folder.
+LARGE_OUTPUT_VOXELS = 2**28
 #: Metadata key of a result layer: its source layer's name, the factor and the leading-axes index used.
 RESULT_KEY = "self_vision_result"
 
@@ -26,8 +28,6 @@ def unsupported_reason(layer: Any) -> str | None:
         return f"layer '{layer.name}' is a {kind} layer; Self-Vision enhances Image layers only"
     if layer.rgb:
         return f"layer '{layer.name}' is RGB; split it into channels (one grey layer each) first"
-    if layer.multiscale:
-        return f"layer '{layer.name}' is multiscale; open a single resolution level to enhance it"
     if layer.ndim < 2:
         return f"layer '{layer.name}' has {layer.ndim} axis; give a 2D or 3D image"
     return None
@@ -57,6 +57,45 @@ def current_volume(layer: Any, world_point: Sequence[float] | None = None) -> tu
         index = tuple(int(np.clip(round(float(p)), 0, shape[i] - 1)) for i, p in enumerate(point[:lead]))
     data = np.array(layer.data[index] if index else layer.data, copy=True)
     return data, index
+
+
+def is_large(layer: Any, factor: Sequence[int]) -> bool:
+    """True when ``layer`` is enhanced block by block: multiscale, lazy (dask, Zarr) or a huge output."""
+    if layer.multiscale or not isinstance(layer.data, np.ndarray):
+        return True
+    nd = len(factor)
+    return int(np.prod(layer.data.shape[-nd:])) * int(np.prod(factor)) > LARGE_OUTPUT_VOXELS
+
+
+def lazy_volume(layer: Any, world_point: Sequence[float] | None = None) -> tuple[Any, tuple[int, ...]]:
+    """The 2D/3D volume to enhance as a lazy :class:`~self_vision.core.sources.LazyVolume` (finest level of a
+    multiscale layer; leading axes at ``world_point``) and the leading-axes index used. Nothing is read."""
+    from ..core.sources import as_lazy
+
+    data = layer.data[0] if layer.multiscale else layer.data
+    nd = spatial_ndim(layer)
+    lead = layer.ndim - nd
+    index: tuple[int, ...] = ()
+    if lead:
+        point = layer.world_to_data(world_point) if world_point is not None else [0] * layer.ndim
+        index = tuple(int(np.clip(round(float(p)), 0, data.shape[i] - 1)) for i, p in enumerate(point[:lead]))
+    volume = data[index] if index else data
+    unit = str(layer.units[-1]) if len(layer.units) else None
+    return as_lazy(volume, tuple(float(s) for s in layer.scale[-nd:]), _core_unit(unit)), index
+
+
+def default_output(layer: Any, factor: Sequence[int]) -> str:
+    """Where a block-wise result goes unless the user says otherwise: beside the layer's file, else home."""
+    from pathlib import Path
+
+    source = getattr(getattr(layer, "source", None), "path", None)
+    folder = Path(source).parent if source else Path.home()
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in layer.name).strip("_") or "image"
+    return str(folder / f"{safe}_x{'x'.join(map(str, factor))}.ome.zarr")
+
+
+def _core_unit(unit: str | None) -> str | None:
+    return {"micrometer": "µm", "nanometer": "nm", "millimeter": "mm", "pixel": None}.get(unit or "pixel", unit)
 
 
 def suggest_factors(scale: Sequence[float], lateral: int = 2) -> tuple[int, int]:

@@ -1,4 +1,5 @@
-"""napari reader for TIFF files: voxel size from ImageJ/OME metadata as ``scale``, one layer per channel."""
+"""napari reader for TIFF files (voxel size from ImageJ/OME metadata as ``scale``, one layer per channel) and for
+Zarr / OME-Zarr folders (lazy, multiscale when they hold a pyramid)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,35 @@ import numpy as np
 
 LayerData = tuple[Any, dict[str, Any], str]
 SUFFIXES = (".tif", ".tiff")
+ZARR_SUFFIXES = (".zarr",)
 _SPATIAL = "ZYX"
 
 
 def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerData]] | None:
-    """Return :func:`read_tiffs` for ``.tif``/``.tiff`` paths, None for anything else."""
+    """:func:`read_tiffs` for ``.tif``/``.tiff`` paths, :func:`read_zarrs` for ``.zarr`` folders, else None."""
     paths = [path] if isinstance(path, str) else list(path)
+    if paths and all(str(p).lower().rstrip("/").endswith(ZARR_SUFFIXES) for p in paths):
+        return read_zarrs
     if not paths or not all(str(p).lower().endswith(SUFFIXES) for p in paths):
         return None
     return read_tiffs
+
+
+def read_zarrs(path: str | list[str]) -> list[LayerData]:
+    """A lazily loaded layer per Zarr / OME-Zarr image: multiscale when it has a pyramid, voxel size as scale."""
+    from ..core.sources import open_pyramid
+
+    layers = []
+    for p in [path] if isinstance(path, str) else list(path):
+        levels, axes, voxel_size, unit = open_pyramid(p)
+        meta: dict[str, Any] = {"name": Path(str(p).rstrip("/")).name.split(".")[0], "multiscale": len(levels) > 1}
+        data: Any = levels if len(levels) > 1 else levels[0]
+        if voxel_size is not None:
+            meta["scale"] = tuple(v if a in _SPATIAL else 1.0 for v, a in zip(voxel_size, axes, strict=True))
+            meta["units"] = tuple(_pint_unit(unit) if a in _SPATIAL else "pixel" for a in axes)
+        meta["axis_labels"] = tuple(a.lower() for a in axes)
+        layers.append((data, meta, "image"))
+    return layers
 
 
 def read_tiffs(path: str | list[str]) -> list[LayerData]:

@@ -17,6 +17,7 @@ from qtpy.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -110,12 +111,28 @@ class EnhanceWidget(QWidget):
         form.addRow("", self.all_volumes_check)
         self.axial_spin = self._spin(1, layers.MAX_FACTOR, 1, "Upsampling along Z (1 = none)")
         self.lateral_spin = self._spin(1, layers.MAX_FACTOR, 2, "Upsampling along Y and X")
+        self.axial_spin.valueChanged.connect(self._update_controls)
+        self.lateral_spin.valueChanged.connect(self._update_controls)
         factors = QHBoxLayout()
         factors.addWidget(QLabel("axial"))
         factors.addWidget(self.axial_spin)
         factors.addWidget(QLabel("lateral"))
         factors.addWidget(self.lateral_spin)
         form.addRow("Factor", factors)
+        self.output_row = QWidget()
+        row = QHBoxLayout(self.output_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.output_edit = QLineEdit(
+            toolTip="Large, lazy or multiscale layers are enhanced block by block into this OME-Zarr folder,"
+            " then opened lazily; Start again after a cancel or crash resumes where it stopped"
+        )
+        browse = QToolButton(text="…", toolTip="Choose the OME-Zarr folder to write")
+        browse.clicked.connect(self._choose_output)
+        row.addWidget(QLabel("Write to"))
+        row.addWidget(self.output_edit, 1)
+        row.addWidget(browse)
+        self.output_row.setVisible(False)
+        form.addRow(self.output_row)
         self.preset_box = QComboBox(toolTip="Training time: Fast 15 s, Balanced 40 s, Best 120 s")
         self.preset_box.addItems(list(PRESETS))
         self.preset_box.setCurrentText("Balanced")
@@ -346,6 +363,31 @@ class EnhanceWidget(QWidget):
         for widget in (self.gar_spin, self.fnsm_check, self.operator_box, self.ensemble_check, self.backproj_spin):
             widget.setEnabled(denoising if widget in (self.gar_spin, self.fnsm_check) else enhancing)
         self.uncertainty_check.setEnabled(self.mode() == "enhance")
+        large = self.large_layer(layer)
+        self.output_row.setVisible(large)
+        if large:
+            self.all_volumes_check.setVisible(False)
+            self.output_edit.setPlaceholderText(layers.default_output(layer, self._factor(layer)))
+
+    def _factor(self, layer: Any) -> tuple[int, ...]:
+        return layers.factor_tuple(layers.spatial_ndim(layer), self.axial_spin.value(), self.lateral_spin.value())
+
+    def large_layer(self, layer: Any = None) -> bool:
+        """True when the (chosen) layer is enhanced block by block into OME-Zarr (see ``layers.is_large``)."""
+        layer = self.selected_layer() if layer is None else layer
+        return layer is not None and self.mode() == "enhance" and layers.is_large(layer, self._factor(layer))
+
+    def output_path(self, layer: Any = None) -> str:
+        """The OME-Zarr folder a block-wise run writes: the field's text, else the suggested default."""
+        layer = self.selected_layer() if layer is None else layer
+        return self.output_edit.text().strip() or layers.default_output(layer, self._factor(layer))
+
+    def _choose_output(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Write the enhanced volume to", self.output_path(), "OME-Zarr (*.zarr)"
+        )
+        if path:
+            self.output_edit.setText(path if path.endswith(".zarr") else path + ".ome.zarr")
 
     @staticmethod
     def _leading_axes(layer: Any) -> int:
@@ -417,6 +459,11 @@ class EnhanceWidget(QWidget):
         if layer is None:
             return False
         mode = "enhance" if model is not None else self.mode()
+        if mode == "enhance" and layers.is_large(layer, tuple(model.factor) if model else self._factor(layer)):
+            return self._start_large(layer, model)
+        if layer.multiscale or not isinstance(layer.data, np.ndarray):
+            self._fail(f"'{layer.name}' is lazy or multiscale: only Enhance runs block by block; choose Enhance")
+            return False
         interleave = self.denoise_mode() if mode == "denoise" else "sis"
         if interleave == "tis":  # the whole layer: time first, then (Y,X) or (Z,Y,X)
             if layer.ndim not in (3, 4):
@@ -449,13 +496,36 @@ class EnhanceWidget(QWidget):
         self._begin(layer, factor, index, request)
         return True
 
+    def _start_large(self, layer: Any, model: Any = None) -> bool:
+        """Enhance a large / lazy / multiscale layer block by block into the OME-Zarr folder shown."""
+        from .worker import RunRequest
+
+        factor = tuple(model.factor) if model is not None else self._factor(layer)
+        volume, index = layers.lazy_volume(layer, self.viewer.dims.point)
+        if len(factor) != len(volume.shape):
+            self._fail(f"the model enhances {len(factor)}D images; '{layer.name}' gives {len(volume.shape)}D volumes")
+            return False
+        request = RunRequest(
+            data=None,
+            factor=factor,
+            voxel_size=volume.voxel_size,
+            options=None if model is not None else self.options(),
+            device=self.device_box.currentData() or "auto",
+            model=model,
+            large_output=self.output_path(layer),
+            lazy=volume,
+        )
+        self._begin(layer, factor, index, request)
+        self.status.setText(f"{self.status.text()[:-1]} block by block into {request.large_output}…")
+        return True
+
     def _begin(self, layer: Any, factor: tuple[int, ...], index: tuple[int, ...], request: Any) -> None:
         from napari.utils import progress
 
         from ..core.events import CancelToken
         from .worker import start_run
 
-        self._run = (layer, factor, index, request.volumes is not None, request.mode)
+        self._run = (layer, factor, index, request.volumes is not None, request.mode, request)
         self._stage = ""
         self._cancel = CancelToken()
         self.plot.clear()
@@ -532,11 +602,18 @@ class EnhanceWidget(QWidget):
     def _on_returned(self, result: Any) -> None:
         if self._cancel is not None and self._cancel.cancelled:
             return
-        layer, factor, index, all_volumes, mode = self._run
+        layer, factor, index, all_volumes, mode, _ = self._run
         if mode != "denoise":  # the enhancer (Save model… saves enhancers only)
             self.model = result.model
         try:
-            self._add_result(layer, result.data, factor, index, all_volumes=all_volumes, mode=mode)
+            if hasattr(result, "blocks"):  # block-wise: open what was written, lazily
+                from ..core.sources import open_pyramid
+
+                levels = open_pyramid(result.path)[0]
+                self._add_result(layer, levels if len(levels) > 1 else levels[0], factor, index, mode=mode)
+                self.result_layer.metadata[layers.RESULT_KEY]["path"] = str(result.path)
+            else:
+                self._add_result(layer, result.data, factor, index, all_volumes=all_volumes, mode=mode)
             if getattr(result, "uncertainty", None) is not None:
                 self._add_uncertainty(layer, result.uncertainty, factor, index)
         except Exception as err:  # never let a slot raise: napari would abort
@@ -611,7 +688,11 @@ class EnhanceWidget(QWidget):
         self.progress_bar.setValue(100 if outcome == "done" else 0)
         self.progress_bar.setFormat({"done": "done", "cancelled": "cancelled"}.get(outcome, "failed"))
         if outcome == "cancelled":
-            self.status.setText("cancelled; nothing was added")
+            run = getattr(self, "_run", None)
+            resumable = run is not None and getattr(run[-1], "large_output", None)
+            self.status.setText(
+                "cancelled; finished blocks are kept: Start resumes" if resumable else "cancelled; nothing was added"
+            )
         self.run_finished.emit(outcome)
 
     def _fail(self, message: str) -> None:

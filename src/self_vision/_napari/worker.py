@@ -34,7 +34,7 @@ MODES = ("enhance", "denoise", "denoise+enhance")
 class RunRequest:
     """Everything one run needs, captured on the GUI thread; ``data`` is a private copy of the layer's data."""
 
-    data: np.ndarray
+    data: np.ndarray | None
     factor: tuple[int, ...]
     voxel_size: tuple[float, ...] | None
     options: EnhanceOptions | None = None
@@ -48,6 +48,10 @@ class RunRequest:
     denoise_options: DenoiseOptions | None = None
     #: Denoise mode only: ``sis`` (``data`` is a ZYX stack) or ``tis`` (``data`` is a TYX/TZYX time-lapse).
     denoise_mode: str = "sis"
+    #: Block-wise enhancement of a large or lazy layer: the OME-Zarr folder to write and the lazily read
+    #: volume (``core.sources.LazyVolume``); ``data`` is then unused. An interrupted run there is resumed.
+    large_output: str | None = None
+    lazy: Any = None
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,24 @@ def run_events(
         torch.set_num_threads(num_threads)
     if request.mode not in MODES:
         raise ValueError(f"unknown run mode {request.mode!r}; choose one of {', '.join(MODES)}")
+    if request.large_output is not None and (request.mode != "enhance" or request.volumes is not None):
+        raise ValueError("block-wise runs enhance one volume")
     if request.volumes is not None and request.model is None and request.mode != "enhance":
         raise ValueError("every time point / channel is offered for enhancement only")
-    if request.model is not None:
+    if request.large_output is not None:
+        from ..core.large import enhance_large_steps
+
+        gen = enhance_large_steps(
+            request.lazy,
+            request.large_output,
+            request.factor,
+            options=request.options,
+            model=request.model,
+            device=request.device,
+            cancel=cancel,
+            resume=True,
+        )
+    elif request.model is not None:
         gen = apply_model_steps(request.model, request.data, voxel_size=request.voxel_size, device=request.device)
     elif request.mode == "denoise":
         gen = denoise_steps(

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .blocks import DEFAULT_BLOCK_OUTPUT, DEFAULT_HALO, Block, BlockPlan, plan_blocks
+from . import blocks as _blocks
+from .blocks import DEFAULT_HALO, Block, BlockPlan, plan_blocks
 from .devices import resolve_device
 from .errors import CancelledError, DataError, UsageError
 from .events import CancelToken, Event, InferProgress, StageInfo
@@ -125,7 +126,7 @@ def enhance_large_steps(
     resume: bool = False,
     overwrite: bool = False,
     chunks: Sequence[int] | None = None,
-    block_output: int = DEFAULT_BLOCK_OUTPUT,
+    block_output: int | None = None,
     halo: int = DEFAULT_HALO,
     train_voxels: int = DEFAULT_TRAIN_VOXELS,
     client: Any = None,
@@ -194,7 +195,9 @@ def enhance_large_steps(
         else:
             enhancer, normalizer = model, Normalizer.fit(sample)
         del sample
-        plan = plan_blocks(volume.shape, factor_t, chunks=chunks, block_output=block_output, halo=halo)
+        plan = plan_blocks(
+            volume.shape, factor_t, chunks=chunks, block_output=block_output or _blocks.DEFAULT_BLOCK_OUTPUT, halo=halo
+        )
         store.create(
             plan.output_shape,
             plan.chunks,
