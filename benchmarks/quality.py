@@ -129,8 +129,8 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=["default"],
-        choices=["default", "paper"],
-        help="the product's defaults and/or the paper's recipe (pipeline.paper_options)",
+        choices=["default", "paper", "fnsm"],
+        help="the product's defaults, the paper's recipe (pipeline.paper_options), the defaults with FNSM first",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args()
@@ -141,6 +141,7 @@ def main() -> None:
     configs = {
         "default": EnhanceOptions(path=args.path, loss=args.loss, **common),
         "paper": paper_options(**common),
+        "fnsm": EnhanceOptions(path=args.path, loss=args.loss, fnsm=True, **common),
     }
     configs = {name: configs[name] for name in args.configs}
     print(
