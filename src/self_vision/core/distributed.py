@@ -15,11 +15,10 @@ from typing import Any
 
 from .blocks import BlockPlan
 from .events import CancelToken
-from .pipeline import Enhancer
 from .sources import LazyVolume, SourceSpec
 
-# per worker process: model key -> Enhancer, input spec -> opened volume
-_MODELS: dict[str, Enhancer] = {}
+# per worker process: model key -> model (Enhancer or DenoiseNet), input spec -> opened volume
+_MODELS: dict[str, Any] = {}
 _VOLUMES: dict[SourceSpec, LazyVolume] = {}
 
 
@@ -56,15 +55,16 @@ def run_blocks(
     volume: LazyVolume,
     plan: BlockPlan,
     pending: Sequence[int],
-    enhancer: Enhancer,
+    model: Any,
     cancel: CancelToken | None = None,
 ) -> Iterator[int]:
     """Submit ``pending`` blocks; yield each block index as its output is written. Cancel stops submitting."""
     from distributed import as_completed
 
     from .errors import CancelledError
+    from .large import block_model_state
 
-    state = enhancer.to_dict()
+    state = block_model_state(model)
     key = _model_key(state)
     shipped = client.scatter(state, broadcast=True, hash=False)  # once per worker, not once per task
     threads = job.threads or _threads_per_worker(client)
@@ -86,34 +86,46 @@ def run_blocks(
         client.cancel(futures)
 
 
-def _block_task(
-    job: Any, spec: SourceSpec, plan: BlockPlan, index: int, key: str, state: dict, threads: int
-) -> int:
+def _block_task(job: Any, spec: SourceSpec, plan: BlockPlan, index: int, key: str, state: dict, threads: int) -> int:
     """Runs on a worker: enhance block ``index`` and write it (the model comes from the worker's cache)."""
     import torch
 
-    from .large import _run_block
+    from .large import _run_block, block_model_from_state
     from .store import write_block
 
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    enhancer = _MODELS.get(key)
-    if enhancer is None:
-        enhancer = _MODELS[key] = Enhancer.from_dict(state)
+    model = _MODELS.get(key)
+    if model is None:
+        model = _MODELS[key] = block_model_from_state(state)
     volume = _VOLUMES.get(spec)
     if volume is None:
         volume = _VOLUMES[spec] = spec.open()
     block = plan.block(index)
-    write_block(job.store, index, block.output, _run_block(job, volume, block, enhancer))
+    write_block(job.store, index, block.output, _run_block(job, volume, block, model))
     return index
 
 
 def _model_key(state: dict) -> str:
+    """A digest of every tensor and setting in a model's state (names the model on the workers)."""
+    import torch
+
     digest = hashlib.sha1()
-    for stage in state["stages"]:
-        for name, tensor in sorted(stage["state"].items()):
-            digest.update(name.encode())
-            digest.update(tensor.detach().cpu().numpy().tobytes())
+
+    def walk(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            digest.update(value.detach().cpu().numpy().tobytes())
+        elif isinstance(value, dict):
+            for k in sorted(value, key=str):
+                digest.update(str(k).encode())
+                walk(value[k])
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+        else:
+            digest.update(repr(value).encode())
+
+    walk(state)
     return digest.hexdigest()[:16]
 
 

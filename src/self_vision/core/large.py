@@ -103,17 +103,6 @@ def training_region(volume: LazyVolume, factor: Sequence[int], max_voxels: int) 
     return best[1]
 
 
-def enhance_block(
-    enhancer: Enhancer, volume: LazyVolume, block: Block, normalizer: Normalizer, device: torch.device, **apply: Any
-) -> np.ndarray:
-    """The enhanced voxels of one block, in the input's intensity units (float32)."""
-    x = volume.read(block.read)
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        raise DataError(f"{volume.name}: NaN/Inf voxels in region {_fmt_region(block.read)}; replace them first")
-    y = enhancer.apply(normalizer.forward(x), device=device, **apply)
-    return normalizer.inverse(np.ascontiguousarray(y[block.keep]), inplace=True)
-
-
 def enhance_large_steps(
     volume: LazyVolume,
     output: str | Path,
@@ -139,6 +128,66 @@ def enhance_large_steps(
     one :class:`InferProgress` per finished block.
     """
     options = options or EnhanceOptions()
+    dev = resolve_device(device)
+    factor_t = None if factor is None else parse_factor(factor, len(volume.shape))
+    if model is not None:
+        factor_t = tuple(model.factor)
+        if len(factor_t) != len(volume.shape):
+            raise DataError(f"{volume.name}: is {len(volume.shape)}D but the model enhances {len(factor_t)}D images")
+
+    def train(sample: np.ndarray) -> Generator[Event, None, tuple[Any, Normalizer, SelfCheck | None, float]]:
+        if model is not None:
+            return model, Normalizer.fit(sample), None, 0.0
+        assert factor_t is not None
+        trained = yield from train_steps(sample, factor_t, voxel_size=volume.voxel_size, options=options, device=dev)
+        return trained.enhancer, trained.normalizer, trained.self_check, trained.train_seconds
+
+    return (
+        yield from blockwise_steps(
+            volume,
+            output,
+            factor_t,
+            train,
+            kind="enhance",
+            device=dev,
+            cancel=cancel,
+            resume=resume,
+            overwrite=overwrite,
+            chunks=chunks,
+            block_output=block_output,
+            halo=halo,
+            train_voxels=train_voxels,
+            client=client,
+            ensemble=options.ensemble,
+            precision=options.precision,
+        )
+    )
+
+
+def blockwise_steps(
+    volume: LazyVolume,
+    output: str | Path,
+    factor: tuple[int, ...] | None,
+    train: Any,
+    *,
+    kind: str,
+    device: torch.device,
+    cancel: CancelToken | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    chunks: Sequence[int] | None = None,
+    block_output: int | None = None,
+    halo: int = DEFAULT_HALO,
+    train_voxels: int = DEFAULT_TRAIN_VOXELS,
+    client: Any = None,
+    ensemble: bool = False,
+    precision: str = "auto",
+) -> Generator[Event, None, LargeResult]:
+    """The block-wise run shared by enhancing and denoising: sample, ``train(sample)``, blocks, finish.
+
+    ``train`` is a generator function taking the training sample and returning ``(model, normalizer,
+    self_check, seconds)``; ``kind`` (``enhance`` / ``denoise``) says how the model is applied and saved.
+    """
     final = Path(output).expanduser()
     tiff = final.suffix.lower() in TIFF_OUTPUTS
     if not tiff and not is_large_output(final):
@@ -152,7 +201,6 @@ def enhance_large_steps(
         )
     if client is not None and volume.spec is None:
         raise UsageError("distributed runs read the input from a file on every worker; give a file path as input")
-    dev = resolve_device(device)
     name = volume.name
 
     trained_check: SelfCheck | None = None
@@ -160,50 +208,39 @@ def enhance_large_steps(
     train_seconds = 0.0
     if resume and store.exists:
         run = store.run()
-        enhancer = load_model(store.model_path)
-        normalizer = Normalizer(*run["normalizer"])
         plan = BlockPlan.from_dict(run["plan"])
-        wanted = None if factor is None else parse_factor(factor, len(volume.shape))
-        if tuple(plan.shape) != volume.shape or (wanted is not None and tuple(plan.factor) != wanted):
+        if tuple(plan.shape) != volume.shape or (factor is not None and tuple(plan.factor) != tuple(factor)):
             raise UsageError(
                 f"{store.path}: was started for an input of shape {tuple(plan.shape)} and factor "
-                f"{tuple(plan.factor)}; this run asks for {volume.shape} and {wanted}; "
+                f"{tuple(plan.factor)}; this run asks for {volume.shape} and {factor}; "
                 "delete it or use --overwrite to start again"
             )
-        factor_t = tuple(plan.factor)
+        if run.get("kind", "enhance") != kind:
+            raise UsageError(f"{store.path}: was started to {run.get('kind')}, not to {kind}; delete it or --overwrite")
+        model = load_block_model(store.model_path, kind)
+        normalizer = Normalizer(*run["normalizer"])
+        factor = tuple(plan.factor)
         yield StageInfo("resume", f"resuming {store.path.name}: {len(store.done())} of {len(plan)} blocks are done")
     else:
-        if model is not None:
-            factor_t = tuple(model.factor)
-            if len(factor_t) != len(volume.shape):
-                raise DataError(f"{name}: is {len(volume.shape)}D but the model enhances {len(factor_t)}D images")
-        elif factor is None:
+        if factor is None:
             raise UsageError("give the enhancement factor (or a trained model)")
-        else:
-            factor_t = parse_factor(factor, len(volume.shape))
-        check_size(volume.shape, factor_t, name)
-        region = training_region(volume, factor_t, train_voxels)
+        check_size(volume.shape, factor, name)
+        region = training_region(volume, factor, train_voxels)
         sample = volume.read(region)
         check_volume(sample, f"{name} (training region {_fmt_region(region)})")
-        if model is None:
-            yield StageInfo("sample", f"training on region {_fmt_region(region)} of {_fmt_shape(volume.shape)}")
-            trained = yield from train_steps(
-                sample, factor_t, voxel_size=volume.voxel_size, options=options, device=dev
-            )
-            enhancer, normalizer = trained.enhancer, trained.normalizer
-            trained_check, train_seconds = trained.self_check, trained.train_seconds
-        else:
-            enhancer, normalizer = model, Normalizer.fit(sample)
+        yield StageInfo("sample", f"training on region {_fmt_region(region)} of {_fmt_shape(volume.shape)}")
+        model, normalizer, trained_check, train_seconds = yield from train(sample)
         del sample
         plan = plan_blocks(
-            volume.shape, factor_t, chunks=chunks, block_output=block_output or _blocks.DEFAULT_BLOCK_OUTPUT, halo=halo
+            volume.shape, factor, chunks=chunks, block_output=block_output or _blocks.DEFAULT_BLOCK_OUTPUT, halo=halo
         )
         store.create(
             plan.output_shape,
             plan.chunks,
             {
+                "kind": kind,
                 "input": name,
-                "factor": list(factor_t),
+                "factor": list(factor),
                 "plan": plan.to_dict(),
                 "normalizer": [normalizer.low, normalizer.high],
                 "voxel_size": None if volume.voxel_size is None else list(volume.voxel_size),
@@ -211,40 +248,34 @@ def enhance_large_steps(
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
             },
         )
-        save_model(enhancer, store.model_path)
+        save_block_model(model, store.model_path)
 
-    job = BlockJob(
-        str(store.path),
-        normalizer.low,
-        normalizer.high,
-        str(dev),
-        options.ensemble,
-        options.precision,
-    )
+    job = BlockJob(str(store.path), normalizer.low, normalizer.high, str(device), ensemble, precision)
     done = store.done()
     resumed = len(done)
     pending = [i for i in range(len(plan)) if i not in done]
-    yield StageInfo("inference", f"enhancing {len(pending)} of {len(plan)} blocks into {store.path.name}")
+    verb = "enhancing" if kind == "enhance" else "denoising"
+    yield StageInfo("inference", f"{verb} {len(pending)} of {len(plan)} blocks into {store.path.name}")
     started = time.perf_counter()
     if client is None:
         for finished in range(len(pending)):
             if cancel is not None and cancel.cancelled:
                 raise _cancelled(store, len(done) + finished, len(plan))
             block = plan.block(pending[finished])
-            store.write_block(block.index, block.output, _run_block(job, volume, block, enhancer))
+            store.write_block(block.index, block.output, _run_block(job, volume, block, model))
             yield InferProgress("blocks", resumed + finished + 1, len(plan))
     else:
         from .distributed import run_blocks
 
         finished = 0
-        for _ in run_blocks(client, job, volume, plan, pending, enhancer, cancel):
+        for _ in run_blocks(client, job, volume, plan, pending, model, cancel):
             finished += 1
             yield InferProgress("blocks", resumed + finished, len(plan))
         if cancel is not None and cancel.cancelled:
             raise _cancelled(store, resumed + finished, len(plan))
     infer_seconds = time.perf_counter() - started
     run = store.run()
-    voxel = None if run["voxel_size"] is None else output_voxel_size(run["voxel_size"], factor_t)
+    voxel = None if run["voxel_size"] is None else output_voxel_size(run["voxel_size"], factor)
     yield StageInfo("writing", f"finishing {final.name}")
     if tiff:
         import zarr
@@ -255,14 +286,14 @@ def enhance_large_steps(
         store.discard()
     else:
         store.finish(voxel_size=voxel, unit=run["unit"], overwrite=overwrite, name=final.stem)
-    if dev.type == "cuda":
+    if device.type == "cuda":
         torch.cuda.empty_cache()
     return LargeResult(
         final,
         plan.output_shape,
         voxel,
-        factor_t,
-        enhancer,
+        factor,
+        model,
         len(plan),
         resumed,
         train_seconds,
@@ -272,16 +303,62 @@ def enhance_large_steps(
     )
 
 
-def _run_block(job: BlockJob, volume: LazyVolume, block: Block, enhancer: Enhancer) -> np.ndarray:
-    return enhance_block(
-        enhancer,
-        volume,
-        block,
-        Normalizer(job.low, job.high),
-        torch.device(job.device),
-        ensemble=job.ensemble,
-        precision=job.precision,
-    )
+# --------------------------------------------------------------------------------------------- the two kinds
+
+
+def apply_block_model(model: Any, x: np.ndarray, device: torch.device, job: BlockJob) -> np.ndarray:
+    """Enhance (an :class:`Enhancer`) or denoise (a ``DenoiseNet``) one normalised block."""
+    if isinstance(model, Enhancer):
+        return model.apply(x, device=device, ensemble=job.ensemble, precision=job.precision)
+    from .denoise import apply_denoiser
+
+    return apply_denoiser(model, x, "ZYX"[-x.ndim :], device=device)
+
+
+def block_model_state(model: Any) -> dict:
+    """Plain tensors and settings to ship a model to workers."""
+    if isinstance(model, Enhancer):
+        return model.to_dict()
+    from .denoise import denoiser_to_dict
+
+    return denoiser_to_dict(model)
+
+
+def block_model_from_state(state: dict) -> Any:
+    from .pipeline import MODEL_FORMAT
+
+    if state.get("format") == MODEL_FORMAT:
+        return Enhancer.from_dict(state)
+    from .denoise import denoiser_from_dict
+
+    return denoiser_from_dict(state)
+
+
+def save_block_model(model: Any, path: Path) -> None:
+    if isinstance(model, Enhancer):
+        save_model(model, path)
+    else:
+        from .denoise import save_denoiser
+
+        save_denoiser(model, path)
+
+
+def load_block_model(path: Path, kind: str) -> Any:
+    if kind == "enhance":
+        return load_model(path)
+    from .denoise import load_denoiser
+
+    return load_denoiser(path)
+
+
+def _run_block(job: BlockJob, volume: LazyVolume, block: Block, model: Any) -> np.ndarray:
+    """The output voxels of one block, in the input's intensity units (float32)."""
+    x = volume.read(block.read)
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        raise DataError(f"{volume.name}: NaN/Inf voxels in region {_fmt_region(block.read)}; replace them first")
+    normalizer = Normalizer(job.low, job.high)
+    y = apply_block_model(model, normalizer.forward(x), torch.device(job.device), job)
+    return normalizer.inverse(np.ascontiguousarray(y[block.keep]), inplace=True)
 
 
 def _check_final(final: Path, overwrite: bool) -> None:
