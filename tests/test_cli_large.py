@@ -101,3 +101,12 @@ def test_small_tiff_to_tiff_stays_in_memory(small_tiff, tmp_path):
     assert not wants_blocks(args)
     args = build_parser().parse_args(["enhance", str(small_tiff), "-o", str(tmp_path / "o.zarr"), "--factor", "1,4,4"])
     assert wants_blocks(args)
+
+
+def test_denoise_block_wise_into_ome_zarr_and_resume_refuses_tis(small_tiff, tmp_path, capsys):
+    out = tmp_path / "clean.zarr"
+    code, stdout, _ = run(capsys, "denoise", small_tiff, "-o", out, *FAST, *SMALL)
+    assert code == 0 and "denoised" in stdout
+    assert is_complete(out) and open_lazy(out).shape == open_lazy(small_tiff).shape
+    code, _, err = run(capsys, "denoise", small_tiff, "-o", tmp_path / "t.zarr", "--mode", "tis", *FAST)
+    assert code == 2 and "TiS" in error_line(err)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .cli_large import add_large_options
 from .core.errors import DataError, UsageError
 
 
@@ -41,6 +42,7 @@ def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
         "--model", type=Path, default=None, metavar="PATH", help="apply a saved denoiser instead of training"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_large_options(p)
     return p
 
 
@@ -67,6 +69,15 @@ def run_denoise(args: argparse.Namespace) -> int:
             )
         args.mode = model.config.mode
     args.mode = args.mode or "sis"
+    from .cli_large import run_large_denoise, wants_blocks
+
+    if wants_blocks(args):
+        from .core.denoise import DenoiseOptions
+
+        options = DenoiseOptions(
+            gamma=args.gar, fnsm=args.fnsm, steps=args.steps, time_budget=args.time_budget, seed=args.seed
+        )
+        return run_large_denoise(args, options, model)
     if args.mode == "tis" and args.timepoint is not None:
         raise UsageError("--timepoint: TiS learns from the time axis; omit --timepoint")
     check_output_path(args.output, overwrite=args.overwrite)

@@ -1,5 +1,5 @@
-"""``self-vision enhance`` for volumes larger than memory: block-wise into OME-Zarr / BigTIFF, resumable,
-optionally on a dask.distributed cluster. Parses and prints; the work is in :mod:`.core.large`."""
+"""``self-vision enhance`` / ``denoise`` for volumes larger than memory: block-wise into OME-Zarr / BigTIFF,
+resumable, optionally on a dask.distributed cluster. Parses and prints; the work is in :mod:`.core.large`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .core.errors import UsageError
 
@@ -39,18 +40,15 @@ def wants_blocks(args: argparse.Namespace) -> bool:
         size = args.input.stat().st_size
     except OSError:
         return False
-    factor = _factor_product(args.factor)
+    factor = _factor_product(getattr(args, "factor", None))
     return size * factor * 2 > BLOCKWISE_OUTPUT_BYTES  # 16-bit input -> float32 output
 
 
 def run_large(args: argparse.Namespace, options: object, voxel_size: tuple[float, ...] | None) -> int:
-    from .cli import _ProgressBar
-    from .core.large import DEFAULT_TRAIN_VOXELS, enhance_large_steps
-    from .core.pipeline import load_model, run_to_end
-    from .core.sources import open_lazy
+    """``self-vision enhance`` block by block."""
+    from .core.large import enhance_large_steps
+    from .core.pipeline import load_model
 
-    if args.workers and args.scheduler:
-        raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
     if getattr(args, "uncertainty", None) is not None:
         raise UsageError("--uncertainty is not available for block-wise (large or .zarr) runs")
     if args.save_model is not None:
@@ -60,6 +58,64 @@ def run_large(args: argparse.Namespace, options: object, voxel_size: tuple[float
     model = load_model(args.model) if args.model is not None else None
     if model is None and args.factor is None and not args.resume:
         raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
+
+    def steps(volume, client, train_voxels):  # type: ignore[no-untyped-def]
+        return enhance_large_steps(
+            volume,
+            args.output,
+            args.factor if model is None else model.factor,
+            options=options,  # type: ignore[arg-type]
+            model=model,
+            device=args.device,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            chunks=_chunks(args.chunks),
+            train_voxels=train_voxels,
+            client=client,
+        )
+
+    return _run_blockwise(args, steps, voxel_size, "enhanced")
+
+
+def run_large_denoise(args: argparse.Namespace, options: object, model: object) -> int:
+    """``self-vision denoise`` block by block (SiS on a z-stack)."""
+    from .core.large import denoise_large_steps
+
+    if args.mode == "tis":
+        raise UsageError(
+            "block-wise (large or .zarr) denoising is SiS on a z-stack; TiS needs the time-lapse in memory"
+        )
+    if args.save_model is not None:
+        raise UsageError(
+            "block-wise runs keep their model inside the output (.self_vision/model.pt); drop --save-model"
+        )
+
+    def steps(volume, client, train_voxels):  # type: ignore[no-untyped-def]
+        return denoise_large_steps(
+            volume,
+            args.output,
+            options=options,
+            model=model,
+            device=args.device,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            chunks=_chunks(args.chunks),
+            train_voxels=train_voxels,
+            client=client,
+        )
+
+    return _run_blockwise(args, steps, None, "denoised")
+
+
+def _run_blockwise(args: argparse.Namespace, steps: Any, voxel_size: tuple[float, ...] | None, what: str) -> int:
+    """Open the input lazily, connect to a cluster if asked, drive ``steps`` with a progress bar, summarise."""
+    from .cli import STRICT_EXIT, _ProgressBar
+    from .core.large import DEFAULT_TRAIN_VOXELS
+    from .core.pipeline import run_to_end
+    from .core.sources import open_lazy
+
+    if args.workers and args.scheduler:
+        raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
     volume = open_lazy(args.input, channel=args.channel, timepoint=args.timepoint)
     if voxel_size is not None:
         if len(voxel_size) != len(volume.shape):
@@ -73,22 +129,7 @@ def run_large(args: argparse.Namespace, options: object, voxel_size: tuple[float
     bar = _ProgressBar(not args.quiet)
     start = time.perf_counter()
     try:
-        result = run_to_end(
-            enhance_large_steps(
-                volume,
-                args.output,
-                args.factor if model is None else model.factor,
-                options=options,  # type: ignore[arg-type]
-                model=model,
-                device=args.device,
-                resume=args.resume,
-                overwrite=args.overwrite,
-                chunks=_chunks(args.chunks),
-                train_voxels=args.train_voxels or DEFAULT_TRAIN_VOXELS,
-                client=client,
-            ),
-            bar,
-        )
+        result = run_to_end(steps(volume, client, args.train_voxels or DEFAULT_TRAIN_VOXELS), bar)
     except KeyboardInterrupt:
         bar.close()
         partial = Path(str(args.output) + ".partial")
@@ -105,16 +146,14 @@ def run_large(args: argparse.Namespace, options: object, voxel_size: tuple[float
     voxels = math.prod(result.shape)
     resumed = f", {result.resumed_blocks} resumed" if result.resumed_blocks else ""
     print(
-        f"self-vision: {args.input.name} {volume.shape} -> {result.path} {result.shape} in {result.blocks} blocks"
-        f"{resumed}; trained {result.train_seconds:.1f} s, enhanced at {voxels / max(result.infer_seconds, 1e-9):.3g} "
-        f"voxels/s, total {seconds:.1f} s"
+        f"self-vision: {args.input.name} {volume.shape} -> {result.path} {result.shape} {what} in {result.blocks} "
+        f"blocks{resumed}; trained {result.train_seconds:.1f} s, {voxels / max(result.infer_seconds, 1e-9):.3g} "
+        f"output voxels/s, total {seconds:.1f} s"
     )
     check = result.self_check
     if check is not None and not check.trusted:
         print(f"self-vision: warning: {check.summary()}", file=sys.stderr)
-        if args.strict:
-            from .cli import STRICT_EXIT
-
+        if getattr(args, "strict", False):
             return STRICT_EXIT
     return 0
 

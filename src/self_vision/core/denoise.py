@@ -501,6 +501,29 @@ def load_denoiser(path: str | Path) -> DenoiseNet:
     return net.eval()
 
 
+def denoiser_to_dict(net: DenoiseNet) -> dict:
+    """The plain tensors and settings :func:`save_denoiser` writes (also what dask workers receive)."""
+    config = asdict(net.config)
+    config["spacing"] = None if net.config.spacing is None else list(net.config.spacing)
+    return {
+        "format": DENOISER_FORMAT,
+        "config": config,
+        "state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+    }
+
+
+def denoiser_from_dict(data: dict) -> DenoiseNet:
+    """Rebuild a denoiser from :func:`denoiser_to_dict`'s output (in eval mode)."""
+    raw = dict(data["config"])
+    raw["spacing"] = None if raw.get("spacing") is None else tuple(float(v) for v in raw["spacing"])
+    config = DenoiseConfig(**raw)
+    if config.mode not in MODES:
+        raise ValueError(f"mode {config.mode!r}")
+    net = DenoiseNet(config)
+    net.load_state_dict(data["state"])
+    return net.eval()
+
+
 def _is_enhancer(data: object) -> bool:
     from .pipeline import MODEL_FORMAT
 

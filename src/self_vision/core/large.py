@@ -1,4 +1,4 @@
-"""Enhance volumes larger than memory: train on a sample, enhance block by block into OME-Zarr or BigTIFF.
+"""Enhance or denoise volumes larger than memory: train on a sample, then block by block into OME-Zarr or BigTIFF.
 
 Flow: pick a structure-rich training region (at most ``train_voxels``) → :func:`.pipeline.train_steps`
 on it → save the model into the partial output → enhance each block (input read with a halo, output
@@ -160,6 +160,66 @@ def enhance_large_steps(
             client=client,
             ensemble=options.ensemble,
             precision=options.precision,
+        )
+    )
+
+
+def denoise_large_steps(
+    volume: LazyVolume,
+    output: str | Path,
+    *,
+    options: Any = None,
+    model: Any = None,
+    device: str | torch.device = "auto",
+    cancel: CancelToken | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    chunks: Sequence[int] | None = None,
+    block_output: int | None = None,
+    halo: int = DEFAULT_HALO,
+    train_voxels: int = DEFAULT_TRAIN_VOXELS,
+    client: Any = None,
+) -> Generator[Event, None, LargeResult]:
+    """SiS-denoise a z-stack larger than memory: learn on a structured window (all its slices), then
+    denoise block by block into ``output`` — the same blocks, halo, resume and cluster as enhancing.
+
+    The halo is even, so every block keeps the even/odd slice parity SiS was trained with; the CNN is local,
+    so blocks match whole-stack denoising (a model with FNSM filters each block's own spectrum instead of the
+    whole stack's: close, not identical).
+    """
+    from .denoise import DenoiseOptions, denoise_steps
+
+    dev = resolve_device(device)
+    if len(volume.shape) != 3:
+        raise DataError(f"{volume.name}: block-wise denoising takes a ZYX stack (SiS); it is {len(volume.shape)}D")
+    if model is not None and model.config.mode != "sis":
+        raise UsageError("block-wise denoising runs SiS models; this one was trained for TiS")
+
+    def train(sample: np.ndarray) -> Generator[Event, None, tuple[Any, Normalizer, SelfCheck | None, float]]:
+        if model is not None:
+            return model, Normalizer.fit(sample), None, 0.0
+        result = yield from denoise_steps(
+            sample, "sis", voxel_size=volume.voxel_size, options=options or DenoiseOptions(), device=dev, cancel=cancel
+        )
+        assert result.normalizer is not None
+        return result.model, result.normalizer, None, result.train_seconds
+
+    return (
+        yield from blockwise_steps(
+            volume,
+            output,
+            (1, 1, 1),
+            train,
+            kind="denoise",
+            device=dev,
+            cancel=cancel,
+            resume=resume,
+            overwrite=overwrite,
+            chunks=chunks,
+            block_output=block_output,
+            halo=halo + halo % 2,
+            train_voxels=train_voxels,
+            client=client,
         )
     )
 
