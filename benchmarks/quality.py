@@ -10,6 +10,7 @@ with zero-shot learning on that version alone, and scores everything against the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import time
@@ -21,7 +22,14 @@ import torch
 
 from self_vision.core.degrade import cubic_upsample
 from self_vision.core.errors import DataError
-from self_vision.core.pipeline import EnhanceOptions, enhance_steps, paper_options, run_to_end
+from self_vision.core.pipeline import (
+    EnhanceOptions,
+    Enhancer,
+    _apply_stage,
+    enhance_steps,
+    paper_options,
+    run_to_end,
+)
 from self_vision.core.quality import (
     back_projection_baseline,
     crop_reference,
@@ -29,7 +37,66 @@ from self_vision.core.quality import (
     foreground_mask,
     score,
 )
+from self_vision.core.selfcheck import fit_detail_weight
 from self_vision.core.validate import parse_factor
+
+#: Lateral weights tried for the oracle of two-group runs (the axial weight is then fitted in closed form).
+ORACLE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def oracle_weights(
+    enhancer: Enhancer, x: np.ndarray, reference: np.ndarray, border: list[int]
+) -> tuple[dict[str, float], float]:
+    """The detail weights that score best against the true (normalised) ``reference``, and that PSNR."""
+    groups = enhancer.groups()
+    dev = torch.device("cpu")
+    best: tuple[dict[str, float], float] = ({}, -np.inf)
+    first_label, first_stages, first_factor = groups[0]
+    net = x
+    for stage in first_stages:
+        net = _apply_stage(stage, net, dev, False, enhancer_tile(), "auto")
+    cubic = cubic_upsample(x, first_factor)
+    if len(groups) == 1:
+        w, psnr = fit_detail_weight(
+            net,
+            cubic,
+            x,
+            reference,
+            enhancer.factor,
+            enhancer.operator,
+            enhancer.psf_sigma,
+            enhancer.back_projection,
+            border,
+        )
+        return {first_label: w}, psnr
+    label, stages, factor = groups[1]
+    for w_first in ORACLE_GRID:
+        y = cubic + np.float32(w_first) * (net - cubic)
+        second = y
+        for stage in stages:
+            second = _apply_stage(stage, second, dev, False, enhancer_tile(), "auto")
+        w, psnr = fit_detail_weight(
+            second,
+            cubic_upsample(y, factor),
+            x,
+            reference,
+            enhancer.factor,
+            enhancer.operator,
+            enhancer.psf_sigma,
+            enhancer.back_projection,
+            border,
+        )
+        if psnr > best[1]:
+            best = ({first_label: w_first, label: w}, psnr)
+    return best
+
+
+def enhancer_tile() -> int:
+    return EnhanceOptions().max_tile_output
+
+
+def _weights(weights: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in weights.items())
 
 
 def load_volumes(data_dir: Path, names: list[str]) -> dict[str, tuple[np.ndarray, tuple[float, ...]]]:
@@ -97,15 +164,38 @@ def run_case(
                 }
             )
             continue
-        net_only = result.model.apply(result.normalizer.forward(low), back_projection=0)
+        trained = dataclasses.replace(result.model, detail_weights={})  # the network as trained
+        x = result.normalizer.forward(low)
+        net_only = trained.apply(x, back_projection=0)
         add(
             f"{prefix}network ({result.path.split(' + back')[0]})",
             result.normalizer.inverse(net_only),
             result.train_seconds,
         )
-        add(f"{prefix}network + back-projection", result.data, result.train_seconds)
         check = result.self_check
+        if config_options.detail_weight != "auto":
+            add(f"{prefix}network + back-projection", result.data, result.train_seconds)
+            rows[-1]["self_check"] = None if check is None else check.gains
+            continue
+        # the same trained network, all its detail (what the default returns) and the calibrated weights
+        add(f"{prefix}network + back-projection (weight 1)", result.normalizer.inverse(trained.apply(x)), 0.0)
         rows[-1]["self_check"] = None if check is None else check.gains
+        add(f"{prefix}weighted + back-projection ({_weights(result.detail_weights)})", result.data, 0.0)
+        rows[-1]["weights"] = result.detail_weights
+        rows[-1]["self_check_text"] = "" if check is None else check.weights_summary().removeprefix("; ")
+        if check is not None and "axial" in check.unchecked:
+            for fixed in (0.0, 1.0):
+                weights = {**result.detail_weights, "axial": fixed}
+                other = dataclasses.replace(result.model, detail_weights=weights)
+                add(
+                    f"{prefix}weighted, unchecked axial {fixed:.0f} ({_weights(weights)})",
+                    result.normalizer.inverse(other.apply(x)),
+                    0.0,
+                )
+        reference_n = result.normalizer.forward(reference)
+        weights, _ = oracle_weights(result.model, x, reference_n, border)
+        best = dataclasses.replace(result.model, detail_weights=weights)
+        add(f"{prefix}oracle weight ({_weights(weights)})", result.normalizer.inverse(best.apply(x)), 0.0)
     return rows
 
 
@@ -123,14 +213,17 @@ def main() -> None:
     parser.add_argument("--path", default="auto")
     parser.add_argument("--operator", default="area")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--loss", default="l1", choices=["l1", "l2"])
+    parser.add_argument(
+        "--loss", default=EnhanceOptions().loss, choices=["l1", "l2"], help="training loss (default: the product's)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument(
         "--configs",
         nargs="+",
         default=["default"],
-        choices=["default", "paper", "fnsm"],
-        help="the product's defaults, the paper's recipe (pipeline.paper_options), the defaults with FNSM first",
+        choices=["default", "paper", "fnsm", "weighted"],
+        help="the product's defaults, the paper's recipe (pipeline.paper_options), the defaults with FNSM first, "
+        "the defaults with detail_weight='auto' (also shows the same network with weight 1 and the oracle weight)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args()
@@ -142,6 +235,7 @@ def main() -> None:
         "default": EnhanceOptions(path=args.path, loss=args.loss, **common),
         "paper": paper_options(**common),
         "fnsm": EnhanceOptions(path=args.path, loss=args.loss, fnsm=True, **common),
+        "weighted": EnhanceOptions(path=args.path, loss=args.loss, detail_weight="auto", **common),
     }
     configs = {name: configs[name] for name in args.configs}
     print(
@@ -161,7 +255,7 @@ def main() -> None:
                 print(
                     f"| {name} | {text} | {row['method']} | {row['psnr']:.2f} | {row['ssim']:.4f} | "
                     f"{row['psnr_fg']:.2f} | {row['ssim_fg']:.4f} | {row['psnr'] - cubic:+.2f} | "
-                    f"{row['seconds']:.1f} | {_gains(row.get('self_check'))} |",
+                    f"{row['seconds']:.1f} | {_gains(row.get('self_check')) or row.get('self_check_text', '')} |",
                     flush=True,
                 )
             all_rows += rows

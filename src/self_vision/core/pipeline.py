@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .axial import axial_training_planes, estimate_axial_blur
-from .degrade import back_project
+from .degrade import back_project, cubic_upsample
 from .devices import resolve_device
 from .errors import DataError, UsageError
 from .events import CancelToken, Event, InferProgress, StageInfo
@@ -32,7 +32,7 @@ from .infer import DEFAULT_MAX_TILE_OUTPUT, predict, predict_planes, self_ensemb
 from .intensity import Normalizer
 from .model import ModelConfig, SelfVisionNet
 from .patches import PatchSampler
-from .selfcheck import SelfCheck, check_axial_stage, check_volume_stages, split_holdout
+from .selfcheck import SelfCheck, check_axial_stage, check_volume_group, split_holdout
 from .train import TrainLog, TrainSettings, train_model
 from .validate import MIN_LOW_RES, check_size, check_volume, parse_factor
 
@@ -68,6 +68,12 @@ class EnhanceOptions:
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
     uncertainty: bool = False  # also map the model's error one scale down per voxel (see .uncertainty)
     fnsm: bool = False  # a learned Fourier low-pass (core.fnsm) as the network's first stage
+    # How much of the network's detail (its output minus cubic interpolation) is kept, per stage group:
+    # a number in [0, 1] for every group, or "auto": fitted on the self-check's held-out slab (0 = the result
+    # is classical back-projection from cubic). A group the slab cannot check gets ``unchecked_detail_weight``
+    # (None: the weight fitted on held-out lateral planes, for the axial stage; 1 otherwise).
+    detail_weight: float | str = 1.0
+    unchecked_detail_weight: float | None = None
 
     def settings(self, share: float) -> TrainSettings:
         budget = self.time_budget
@@ -102,6 +108,25 @@ class Enhancer:
     operator: str = "area"
     psf_sigma: float = 0.5
     back_projection: int = 10
+    #: Share of each stage group's detail kept (see :meth:`groups`); a missing group keeps all of it.
+    detail_weights: dict[str, float] = field(default_factory=dict)
+
+    def groups(self) -> list[tuple[str, list[Stage], tuple[int, ...]]]:
+        """Consecutive stages of one kind, with a label ("lateral", "volume", "axial") and their joint factor."""
+        out: list[tuple[str, list[Stage], tuple[int, ...]]] = []
+        for stage in self.stages:
+            if out and out[-1][1][-1].kind == stage.kind:
+                out[-1][1].append(stage)
+            else:
+                out.append(("", [stage], ()))
+        labelled = []
+        for _, stages, _ in out:
+            if stages[0].kind == "axial":
+                labelled.append(("axial", stages, (stages[0].model.factor[0], 1, 1)))
+                continue
+            factor = tuple(int(np.prod(f)) for f in zip(*(s.model.factor for s in stages), strict=True))
+            labelled.append(("lateral" if len(factor) == 3 and factor[0] == 1 else "volume", stages, factor))
+        return labelled
 
     @property
     def path(self) -> str:
@@ -123,9 +148,19 @@ class Enhancer:
         if normalized.ndim != len(self.factor):
             raise DataError(f"this model enhances {len(self.factor)}D data; the input is {normalized.ndim}D")
         x = normalized
-        for i, stage in enumerate(self.stages):
-            yield InferProgress("inference", i, len(self.stages))
-            x = _apply_stage(stage, x, device, ensemble, max_tile_output, precision)
+        i = 0
+        for label, stages, group_factor in self.groups():
+            start = x
+            for stage in stages:
+                yield InferProgress("inference", i, len(self.stages))
+                x = _apply_stage(stage, x, device, ensemble, max_tile_output, precision)
+                i += 1
+            weight = self.detail_weights.get(label, 1.0)
+            if weight != 1.0:  # cubic + weight * (network - cubic)
+                base = cubic_upsample(start, group_factor)
+                x = np.subtract(x, base, out=x if x.dtype == np.float32 else None)
+                x *= np.float32(weight)
+                x += base
         yield InferProgress("inference", len(self.stages), len(self.stages))
         rounds = self.back_projection if back_projection is None else back_projection
         if rounds:
@@ -143,6 +178,7 @@ class Enhancer:
             "operator": self.operator,
             "psf_sigma": self.psf_sigma,
             "back_projection": self.back_projection,
+            "detail_weights": dict(self.detail_weights),
             "stages": [
                 {"kind": s.kind, "config": s.model.config.to_dict(), "state": s.model.state_dict()} for s in self.stages
             ],
@@ -159,7 +195,12 @@ class Enhancer:
             model.eval()
             stages.append(Stage(entry["kind"], model))
         return cls(
-            tuple(data["factor"]), stages, data["operator"], float(data["psf_sigma"]), int(data["back_projection"])
+            tuple(data["factor"]),
+            stages,
+            data["operator"],
+            float(data["psf_sigma"]),
+            int(data["back_projection"]),
+            {str(k): float(v) for k, v in data.get("detail_weights", {}).items()},
         )
 
 
@@ -177,6 +218,11 @@ class EnhanceResult:
     normalizer: Normalizer | None = None
     self_check: SelfCheck | None = None
     uncertainty: np.ndarray | None = None  # per-voxel error estimate (input units, output grid), when asked
+
+    @property
+    def detail_weights(self) -> dict[str, float]:
+        """Share of the network's detail kept per stage group (1 = all; 0 = classical back-projection)."""
+        return {label: self.model.detail_weights.get(label, 1.0) for label, _, _ in self.model.groups()}
 
 
 def _apply_stage(
@@ -399,6 +445,7 @@ def train_steps(
     check_volume(volume, name)
     factor = parse_factor(factor, volume.ndim)
     check_size(volume.shape, factor, name)
+    _check_detail_weight(options)
     dev = resolve_device(device)
     path = plan_path(volume.shape, factor, options.path)
     rng = np.random.default_rng(options.seed)
@@ -443,7 +490,29 @@ def train_steps(
     if held_x is not None:
         yield StageInfo("self-check", "checking the model against cubic on held-out data")
         check = _self_check(enhancer, held_x, held_source, factor, options, dev, axial_planes)
+    enhancer.detail_weights = _detail_weights(enhancer, options, check)
     return Trained(enhancer, normalizer, factor, logs, check)
+
+
+def _check_detail_weight(options: EnhanceOptions) -> None:
+    for name in ("detail_weight", "unchecked_detail_weight"):
+        value = getattr(options, name)
+        if value is None or (value == "auto" and name == "detail_weight"):
+            continue
+        if isinstance(value, str) or not 0.0 <= float(value) <= 1.0:
+            allowed = "'auto' or a number" if name == "detail_weight" else "a number"
+            raise UsageError(f"{name} must be {allowed} in [0, 1], not {value!r}")
+
+
+def _detail_weights(enhancer: Enhancer, options: EnhanceOptions, check: SelfCheck | None) -> dict[str, float]:
+    """Each stage group's detail weight: the option's number, or (``"auto"``) what the self-check fitted."""
+    labels = [label for label, _, _ in enhancer.groups()]
+    if options.detail_weight != "auto":
+        weight = float(options.detail_weight)
+        return {} if weight == 1.0 else dict.fromkeys(labels, weight)
+    fallback = 1.0 if options.unchecked_detail_weight is None else options.unchecked_detail_weight
+    found = {} if check is None else check.weights
+    return {label: found.get(label, fallback) for label in labels}
 
 
 def enhance_steps(
@@ -497,43 +566,58 @@ def _self_check(
     device: torch.device,
     axial_planes: Callable[[np.ndarray], list[np.ndarray]] | None,
 ) -> SelfCheck:
-    """Score the trained stages against cubic on the held-out slab (see :mod:`.selfcheck`)."""
+    """Score the trained stages against cubic on the held-out slab (see :mod:`.selfcheck`).
+
+    With ``options.detail_weight == "auto"`` it also fits each group's detail weight there (the weights are
+    in the returned check; the caller puts them on the enhancer).
+    """
     model_psnr: dict[str, float] = {}
     cubic_psnr: dict[str, float] = {}
     bp_psnr: dict[str, float] = {}
-    volume_stages = [s for s in enhancer.stages if s.kind == "volume"]
-    if volume_stages:
-        volume_factor = tuple(int(np.prod(f)) for f in zip(*(s.model.factor for s in volume_stages), strict=True))
-        part = Enhancer(volume_factor, volume_stages, options.operator, options.psf_sigma, options.back_projection)
-        found = check_volume_stages(
-            lambda low: part.apply(low, device=device),
-            held,
-            volume_factor,
-            options.operator,
-            options.psf_sigma,
-            options.back_projection,
+    weights: dict[str, float] = {}
+    sources: dict[str, str] = {}
+    weighted: dict[str, float] = {}
+    proxies: dict[str, float] = {}
+    calibrate = options.detail_weight == "auto"
+    rounds = options.back_projection
+    volume_groups = [g for g in enhancer.groups() if g[0] != "axial"]
+    if volume_groups:
+        label, volume_stages, volume_factor = volume_groups[0]
+        part = Enhancer(volume_factor, volume_stages, options.operator, options.psf_sigma, 0)
+        found = check_volume_group(
+            lambda low: part.apply(low, device=device), held, volume_factor, options.operator, options.psf_sigma, rounds
         )
         if found is not None:
-            label = "lateral" if len(volume_factor) == 3 and volume_factor[0] == 1 else "volume"
-            model_psnr[label], cubic_psnr[label], bp_psnr[label] = found
+            model_psnr[label], cubic_psnr[label], bp_psnr[label] = found.model, found.cubic, found.back_projection
+            if calibrate:
+                weights[label], sources[label], weighted[label] = found.weight, "held-out", found.weighted
+        elif calibrate:
+            weights[label] = 1.0 if options.unchecked_detail_weight is None else options.unchecked_detail_weight
+            sources[label] = "not checked"
+        if held_source is not None and weights.get(label, 1.0) != 1.0:  # the axial check sees what the product makes
+            part.detail_weights = {label: weights[label]}
+            held_source = part.apply(held, device=device)
     axial = [s for s in enhancer.stages if s.kind == "axial"]
     unchecked: dict[str, str] = {}
     if axial and held_source is not None:
         fz = factor[0]
         axial_factor = (fz, 1, 1)
-        part = Enhancer(axial_factor, axial, options.operator, options.psf_sigma, options.back_projection)
-        found = check_volume_stages(
+        part = Enhancer(axial_factor, axial, options.operator, options.psf_sigma, 0)
+        found = check_volume_group(
             lambda low: part.apply(low, device=device),
             held_source,
             axial_factor,
             options.operator,
             options.psf_sigma,
-            options.back_projection,
+            rounds,
         )
         if found is not None:
-            model_psnr["axial"], cubic_psnr["axial"], bp_psnr["axial"] = found
+            model_psnr["axial"], cubic_psnr["axial"], bp_psnr["axial"] = found.model, found.cubic, found.back_projection
+            if calibrate:
+                weights["axial"], sources["axial"], weighted["axial"] = found.weight, "held-out", found.weighted
         else:
             note = f"{held_source.shape[0]} slices are too few to degrade z once more"
+            proxy = None
             if axial_planes is not None:
                 proxy = check_axial_stage(
                     axial[0].model,
@@ -541,14 +625,22 @@ def _self_check(
                     fz,
                     options.operator,
                     options.psf_sigma,
-                    options.back_projection,
+                    rounds,
                     device,
                 )
                 if proxy is not None:
                     gain = proxy[0] - proxy[1]
                     note += f" (on held-out lateral planes it gains {gain:+.2f} dB, which need not hold in z)"
+                    proxies["axial"] = proxy[2]
             unchecked["axial"] = note
-    return SelfCheck(model_psnr, cubic_psnr, bp_psnr, unchecked)
+            if calibrate:
+                if options.unchecked_detail_weight is not None:
+                    weights["axial"], sources["axial"] = options.unchecked_detail_weight, "z not checked"
+                elif proxy is not None:
+                    weights["axial"], sources["axial"] = proxy[2], "z not checked: fitted on held-out lateral planes"
+                else:
+                    weights["axial"], sources["axial"] = 1.0, "not checked"
+    return SelfCheck(model_psnr, cubic_psnr, bp_psnr, unchecked, weights, sources, weighted, proxies)
 
 
 def apply_model_steps(

@@ -37,6 +37,14 @@ class SelfCheck:
     psnr_cubic: dict[str, float] = field(default_factory=dict)
     psnr_back_projection: dict[str, float] = field(default_factory=dict)
     unchecked: dict[str, str] = field(default_factory=dict)  # stage -> why it could not be checked
+    #: Detail weight per stage (see :func:`fit_detail_weight`) when the run calibrates it, and how each was
+    #: chosen ("held-out", "held-out lateral planes", "not checked: ..."); empty when the run does not.
+    weights: dict[str, float] = field(default_factory=dict)
+    weight_sources: dict[str, str] = field(default_factory=dict)
+    #: PSNR on the held-out slab with the fitted weight (fitted there too, so an optimistic estimate).
+    psnr_weighted: dict[str, float] = field(default_factory=dict)
+    #: Weight fitted on held-out lateral planes for a stage that could not be checked itself (the axial one).
+    proxy_weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def gains(self) -> dict[str, float]:
@@ -60,7 +68,7 @@ class SelfCheck:
     def summary(self) -> str:
         notes = "".join(f"; {stage} not checked: {why}" for stage, why in self.unchecked.items())
         if not self.gains:
-            return f"self-check: not possible{notes}"
+            return f"self-check: not possible{notes}{self.weights_summary()}"
         bp = self.gains_over_back_projection
         parts = ", ".join(
             f"{k} {g:+.2f} dB vs cubic" + (f" ({bp[k]:+.2f} vs back-projection)" if k in bp else "")
@@ -71,7 +79,17 @@ class SelfCheck:
             if self.trusted
             else "does NOT beat cubic and back-projection: do not trust the added detail"
         )
-        return f"self-check on held-out data: {parts}; the model {verdict}{notes}"
+        return f"self-check on held-out data: {parts}; the model {verdict}{notes}{self.weights_summary()}"
+
+    def weights_summary(self) -> str:
+        """``; detail weight lateral 0.62 (held-out), ...``, or nothing when no weight was calibrated."""
+        if not self.weights:
+            return ""
+        parts = ", ".join(
+            f"{k} {w:.2f}" + (f" ({self.weight_sources[k]})" if k in self.weight_sources else "")
+            for k, w in self.weights.items()
+        )
+        return f"; detail weight {parts}"
 
 
 def split_holdout(x: np.ndarray, factor: Sequence[int]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -109,6 +127,59 @@ def check_volume_stages(
     return model, cubic, classical.psnr
 
 
+@dataclass(frozen=True)
+class GroupCheck:
+    """Held-out scores of one group of stages (PSNR, dB) and the detail weight fitted there."""
+
+    model: float  # the network as trained (weight 1), with the product's back-projection
+    cubic: float
+    back_projection: float  # classical back-projection from cubic
+    weight: float
+    weighted: float  # with the fitted weight (fitted on the same data: optimistic)
+
+
+def check_volume_group(
+    network: object,
+    held: np.ndarray,
+    factor: Sequence[int],
+    operator: str,
+    psf_sigma: float,
+    back_projection: int = 10,
+) -> GroupCheck | None:
+    """Like :func:`check_volume_stages`, from ``network(low)`` *without* back-projection, plus the fitted weight."""
+    if any(f > 1 and s < f * MIN_LOW_RES for s, f in zip(held.shape, factor, strict=True)):
+        return None
+    reference = crop_reference(held, factor)
+    low = degrade_array(reference, factor, operator, psf_sigma)
+    border = [min(2 * f, s // 4) for f, s in zip(factor, reference.shape, strict=True)]
+    net = network(low)  # type: ignore[operator]
+    cubic = cubic_upsample(low, factor)
+    weight, weighted = fit_detail_weight(
+        net, cubic, low, reference, factor, operator, psf_sigma, back_projection, border
+    )
+    model = score(_bp(net, low, factor, operator, psf_sigma, back_projection), reference, border=border).psnr
+    rounds = max(back_projection, 10)
+    classical = score(back_projection_baseline(low, factor, operator, rounds, psf_sigma), reference, border=border)
+    return GroupCheck(model, score(cubic, reference, border=border).psnr, classical.psnr, weight, weighted)
+
+
+def _bp(
+    y: np.ndarray, low: np.ndarray, factor: Sequence[int], operator: str, psf_sigma: float, rounds: int
+) -> np.ndarray:
+    """``rounds`` of back-projection of ``y`` onto ``low`` (``y`` itself when 0)."""
+    if not rounds:
+        return y
+    with torch.no_grad():
+        return back_project(
+            torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32))[None, None],
+            torch.from_numpy(np.ascontiguousarray(low, dtype=np.float32))[None, None],
+            factor,
+            operator,
+            rounds,
+            psf_sigma,
+        )[0, 0].numpy()
+
+
 def check_axial_stage(
     model: torch.nn.Module,
     planes: list[np.ndarray],
@@ -117,29 +188,61 @@ def check_axial_stage(
     psf_sigma: float,
     back_projection: int,
     device: torch.device,
-) -> tuple[float, float] | None:
-    """(model PSNR, cubic PSNR) of the axial model on held-out lateral planes degraded along their axis 1."""
+) -> tuple[float, float, float] | None:
+    """(model PSNR, cubic PSNR, fitted detail weight) of the axial model on held-out lateral planes degraded
+    along their axis 1 (the weight as in :func:`fit_detail_weight`, pooled over the plane stacks)."""
     factor = (1, fz, 1)
     model_scores, cubic_scores = [], []
+    num = den = 0.0
     for stack in planes:
         if stack.shape[1] < fz * MIN_LOW_RES:
             continue
         reference = crop_reference(stack, factor)
         low = degrade_array(reference, factor, operator, psf_sigma)
-        pred = predict_planes(model, low, device=device)  # type: ignore[arg-type]
-        if back_projection:
-            with torch.no_grad():
-                pred = back_project(
-                    torch.from_numpy(pred)[None, None],
-                    torch.from_numpy(low)[None, None],
-                    factor,
-                    operator,
-                    back_projection,
-                    psf_sigma,
-                )[0, 0].numpy()
+        net = predict_planes(model, low, device=device)  # type: ignore[arg-type]
+        cubic = cubic_upsample(low, factor)
         border = [0, min(2 * fz, reference.shape[1] // 4), 2]
+        pred = _bp(net, low, factor, operator, psf_sigma, back_projection)
         model_scores.append(score(pred, reference, border=border).psnr)
-        cubic_scores.append(score(cubic_upsample(low, factor), reference, border=border).psnr)
+        cubic_scores.append(score(cubic, reference, border=border).psnr)
+        base = _bp(cubic, low, factor, operator, psf_sigma, back_projection)
+        region = _interior(reference.shape, border)
+        d = (pred - base)[region].astype(np.float64)
+        num += float((d * (reference[region] - base[region])).sum())
+        den += float((d * d).sum())
     if not model_scores:
         return None
-    return float(np.mean(model_scores)), float(np.mean(cubic_scores))
+    weight = 0.0 if den <= 0 else float(np.clip(num / den, 0.0, 1.0))
+    return float(np.mean(model_scores)), float(np.mean(cubic_scores)), weight
+
+
+def _interior(shape: Sequence[int], border: Sequence[int]) -> tuple[slice, ...]:
+    return tuple(slice(b, s - b if b else None) for b, s in zip(border, shape, strict=True))
+
+
+def fit_detail_weight(
+    network: np.ndarray,
+    cubic: np.ndarray,
+    low: np.ndarray,
+    reference: np.ndarray,
+    factor: Sequence[int],
+    operator: str,
+    psf_sigma: float,
+    rounds: int,
+    border: Sequence[int],
+) -> tuple[float, float]:
+    """The detail weight ``w`` in [0, 1] that brings ``BP(cubic + w * (network - cubic))`` closest to ``reference``.
+
+    ``BP`` is ``rounds`` of back-projection onto ``low`` (none when 0). It is affine in its start, so
+    ``BP(cubic + w * d) = BP(cubic) + w * (BP(network) - BP(cubic))`` and the least-squares ``w`` over the
+    interior (``border`` cropped) has a closed form; clipped to [0, 1]. With ``w = 0`` the result is exactly
+    classical back-projection from cubic. Returns ``(w, PSNR of the weighted result)``.
+    """
+    base = _bp(cubic, low, factor, operator, psf_sigma, rounds)
+    direction = _bp(network, low, factor, operator, psf_sigma, rounds) - base
+    region = _interior(reference.shape, border)
+    d = direction[region].astype(np.float64)
+    r = reference[region].astype(np.float64) - base[region]
+    dd = float((d * d).sum())
+    w = 0.0 if dd <= 0 else float(np.clip((d * r).sum() / dd, 0.0, 1.0))
+    return w, score(base + np.float32(w) * direction, reference, border=border).psnr
