@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200, help="training steps of the model used")
     parser.add_argument("--keep", action="store_true", help="keep inputs and outputs under benchmarks/out/scale")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
+    parser.add_argument("--plot", type=Path, default=None, help="also draw cost per voxel against size (PNG)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cluster", action="store_true", help="use a LocalCluster even for 1 worker")
     parser.add_argument("--input", default=None, help=argparse.SUPPRESS)
@@ -186,6 +187,30 @@ def main() -> None:
     )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
+    if args.plot:
+        plot(rows, args.plot)
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Seconds per 10⁹ output voxels against output size, one line per worker layout."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=120)
+    for layout in sorted({(r["workers"], r["threads"]) for r in rows}):
+        mine = sorted((r for r in rows if (r["workers"], r["threads"]) == layout), key=lambda r: r["output_voxels"])
+        x = [r["output_voxels"] for r in mine]
+        ax.plot(x, [r["seconds_per_gvoxel"] for r in mine], "o-", label=f"{layout[0]} process x {layout[1]} threads")
+    ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("output voxels")
+    ax.set_ylabel("seconds per 10⁹ output voxels")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
 
 
 if __name__ == "__main__":
