@@ -120,3 +120,17 @@ def test_weights_are_saved_with_the_model(tmp_path):
     legacy = dataclasses.replace(result.model, detail_weights={}).to_dict()
     del legacy["detail_weights"]  # files written before the weight existed keep all of the detail
     assert type(loaded).from_dict(legacy).detail_weights == {}
+
+
+def test_an_axial_stage_that_cannot_be_checked_keeps_its_detail():
+    # 8 slices cannot be degraded 4x along z once more; the weight fitted on lateral planes is reported only
+    result = enhance(synthetic_neurons((8, 48, 48), seed=1), (4, 1, 1), steps=20, detail_weight="auto")
+    check = result.self_check
+    assert "axial" in check.unchecked
+    assert check.weights == {"axial": 1.0} == result.detail_weights
+    assert check.weight_sources["axial"].startswith("z not checked")
+    assert 0.0 <= check.proxy_weights["axial"] <= 1.0
+    fixed = enhance(
+        synthetic_neurons((8, 48, 48), seed=1), (4, 1, 1), steps=20, detail_weight="auto", unchecked_detail_weight=0.0
+    )
+    assert fixed.detail_weights == {"axial": 0.0}

@@ -71,9 +71,11 @@ class EnhanceOptions:
     # How much of the network's detail (its output minus cubic interpolation) is kept, per stage group:
     # a number in [0, 1] for every group, or "auto": fitted on the self-check's held-out slab (0 = the result
     # is classical back-projection from cubic). A group the slab cannot check gets ``unchecked_detail_weight``
-    # (None: the weight fitted on held-out lateral planes, for the axial stage; 1 otherwise).
+    # (default 1). Not the weight fitted on held-out lateral planes for a thin stack's axial stage: measured, it
+    # points the wrong way (0.03 where the true best is 1, 0.88 where it is 0; docs/experiments.md); that
+    # weight is only reported (SelfCheck.proxy_weights).
     detail_weight: float | str = 1.0
-    unchecked_detail_weight: float | None = None
+    unchecked_detail_weight: float = 1.0
 
     def settings(self, share: float) -> TrainSettings:
         budget = self.time_budget
@@ -497,7 +499,7 @@ def train_steps(
 def _check_detail_weight(options: EnhanceOptions) -> None:
     for name in ("detail_weight", "unchecked_detail_weight"):
         value = getattr(options, name)
-        if value is None or (value == "auto" and name == "detail_weight"):
+        if value == "auto" and name == "detail_weight":
             continue
         if isinstance(value, str) or not 0.0 <= float(value) <= 1.0:
             allowed = "'auto' or a number" if name == "detail_weight" else "a number"
@@ -510,7 +512,7 @@ def _detail_weights(enhancer: Enhancer, options: EnhanceOptions, check: SelfChec
     if options.detail_weight != "auto":
         weight = float(options.detail_weight)
         return {} if weight == 1.0 else dict.fromkeys(labels, weight)
-    fallback = 1.0 if options.unchecked_detail_weight is None else options.unchecked_detail_weight
+    fallback = options.unchecked_detail_weight
     found = {} if check is None else check.weights
     return {label: found.get(label, fallback) for label in labels}
 
@@ -592,8 +594,7 @@ def _self_check(
             if calibrate:
                 weights[label], sources[label], weighted[label] = found.weight, "held-out", found.weighted
         elif calibrate:
-            weights[label] = 1.0 if options.unchecked_detail_weight is None else options.unchecked_detail_weight
-            sources[label] = "not checked"
+            weights[label], sources[label] = options.unchecked_detail_weight, "not checked"
         if held_source is not None and weights.get(label, 1.0) != 1.0:  # the axial check sees what the product makes
             part.detail_weights = {label: weights[label]}
             held_source = part.apply(held, device=device)
@@ -634,12 +635,10 @@ def _self_check(
                     proxies["axial"] = proxy[2]
             unchecked["axial"] = note
             if calibrate:
-                if options.unchecked_detail_weight is not None:
-                    weights["axial"], sources["axial"] = options.unchecked_detail_weight, "z not checked"
-                elif proxy is not None:
-                    weights["axial"], sources["axial"] = proxy[2], "z not checked: fitted on held-out lateral planes"
-                else:
-                    weights["axial"], sources["axial"] = 1.0, "not checked"
+                weights["axial"] = options.unchecked_detail_weight
+                sources["axial"] = "z not checked" + (
+                    f"; {proxies['axial']:.2f} on held-out lateral planes, not used" if "axial" in proxies else ""
+                )
     return SelfCheck(model_psnr, cubic_psnr, bp_psnr, unchecked, weights, sources, weighted, proxies)
 
 
