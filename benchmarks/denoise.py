@@ -23,7 +23,7 @@ from scipy import ndimage
 from skimage.restoration import denoise_nl_means
 
 from self_vision.core.degrade import add_poisson_gaussian
-from self_vision.core.denoise import DenoiseOptions, denoise_steps
+from self_vision.core.denoise import DenoiseOptions, apply_denoiser, denoise_steps
 from self_vision.core.intensity import Normalizer
 from self_vision.core.pipeline import run_to_end
 from self_vision.core.quality import score
@@ -85,6 +85,11 @@ def main() -> None:
         default="halves",
         help="how a SiS net is applied (default halves)",
     )
+    parser.add_argument(
+        "--also-full",
+        action="store_true",
+        help="also score each trained SiS net applied to the full stack (the old inference), same training",
+    )
     parser.add_argument("--json", type=Path, default=Path("benchmarks/out/denoise.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -108,6 +113,10 @@ def main() -> None:
                 if res.fnsm_cutoff is not None:
                     note += f", k_c={res.fnsm_cutoff:.2f}/µm"
                 results[label] = (res.data, res.train_seconds, note)
+                if args.also_full and args.sis_inference != "full":
+                    x = res.normalizer.forward(noisy)
+                    full = apply_denoiser(res.model, x, "ZYX", device=torch.device(args.device), sis_inference="full")
+                    results[f"{label} [full-stack inference]"] = (res.normalizer.inverse(full), res.train_seconds, note)
             for label, (data, seconds, note) in results.items():
                 s = score(data, clean)
                 rows.append(

@@ -159,3 +159,12 @@ def test_model_options_are_one_line_errors(small_tiff, tmp_path, capsys, extra, 
     assert got == code and text in one_line_error(err)
     assert not (tmp_path / "out.tif").exists()
     assert (tmp_path / "existing.pt").read_text() == "old"
+
+
+def test_sis_inference_full_is_the_old_full_stack_pass(small_tiff, tmp_path, capsys):
+    halves, full = tmp_path / "h.tif", tmp_path / "f.tif"
+    assert run(capsys, "denoise", small_tiff, "-o", halves, *FAST)[0] == 0
+    code, _, stderr = run(capsys, "denoise", small_tiff, "-o", full, "--sis-inference", "full", *FAST)
+    assert code == 0, stderr
+    a, b = read_tiff(halves).data, read_tiff(full).data
+    assert a.shape == b.shape and not np.allclose(a, b)
