@@ -455,13 +455,7 @@ def save_denoiser(model: DenoiseNet | DenoiseResult, path: str | Path) -> Path:
         raise UsageError(f"{target}: folder {target.parent} does not exist; create it or choose another path")
     if target.is_dir():
         raise UsageError(f"{target}: is a folder; give a file name for the model")
-    config = asdict(net.config)
-    config["spacing"] = None if net.config.spacing is None else list(net.config.spacing)
-    payload = {
-        "format": DENOISER_FORMAT,
-        "config": config,
-        "state": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
-    }
+    payload = denoiser_to_dict(net)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     umask = os.umask(0)
@@ -489,16 +483,9 @@ def load_denoiser(path: str | Path) -> DenoiseNet:
         hint = " (it is an enhancement model: use it with enhance/apply)" if _is_enhancer(data) else ""
         raise DataError(f"{source}: not a napari-self-vision denoiser file{hint}")
     try:
-        raw = dict(data["config"])
-        raw["spacing"] = None if raw.get("spacing") is None else tuple(float(v) for v in raw["spacing"])
-        config = DenoiseConfig(**raw)
-        if config.mode not in MODES:
-            raise ValueError(f"mode {config.mode!r}")
-        net = DenoiseNet(config)
-        net.load_state_dict(data["state"])
+        return denoiser_from_dict(data)
     except Exception as err:
         raise DataError(f"{source}: a damaged denoiser file ({type(err).__name__})") from None
-    return net.eval()
 
 
 def denoiser_to_dict(net: DenoiseNet) -> dict:
