@@ -83,7 +83,12 @@ def run_denoise(args: argparse.Namespace) -> int:
         from .core.denoise import DenoiseOptions
 
         options = DenoiseOptions(
-            gamma=args.gar, fnsm=args.fnsm, steps=args.steps, time_budget=args.time_budget, seed=args.seed
+            gamma=args.gar,
+            fnsm=args.fnsm,
+            steps=args.steps,
+            time_budget=args.time_budget,
+            seed=args.seed,
+            sis_inference=args.sis_inference,
         )
         return run_large_denoise(args, options, model)
     if args.mode == "tis" and args.timepoint is not None:

@@ -85,9 +85,10 @@ class EnhanceWidget(QWidget):
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.mode_box = QComboBox(
-            toolTip="Enhance: zero-shot resolution enhancement. Denoise: self-supervised SiS denoising of a 3D"
-            " stack (even slices predict odd ones; same voxel size). Denoise + enhance: denoise, then enhance"
-            " the denoised volume (noisy undersampled acquisitions)"
+            toolTip="Enhance: zero-shot resolution enhancement. Denoise: self-supervised denoising, SiS for a 3D"
+            " stack (even slices predict odd ones) or TiS for a time-lapse (even time points predict odd ones);"
+            " same voxel size. Denoise + enhance: SiS-denoise, then enhance the denoised volume (noisy"
+            " undersampled acquisitions)"
         )
         self.mode_box.addItems(list(MODES))
         self.mode_box.currentIndexChanged.connect(self._update_controls)

@@ -66,6 +66,7 @@ class BlockJob:
     ensemble: bool = False
     precision: str = "auto"
     threads: int | None = None  # torch threads inside a worker process
+    sis_inference: str = "halves"  # denoising: how a SiS net is applied (see core.denoise.SIS_INFERENCE)
 
 
 def is_large_output(path: str | Path) -> bool:
@@ -220,6 +221,7 @@ def denoise_large_steps(
             halo=halo + halo % 2,
             train_voxels=train_voxels,
             client=client,
+            sis_inference=(options or DenoiseOptions()).sis_inference,
         )
     )
 
@@ -242,6 +244,7 @@ def blockwise_steps(
     client: Any = None,
     ensemble: bool = False,
     precision: str = "auto",
+    sis_inference: str = "halves",
 ) -> Generator[Event, None, LargeResult]:
     """The block-wise run shared by enhancing and denoising: sample, ``train(sample)``, blocks, finish.
 
@@ -310,7 +313,9 @@ def blockwise_steps(
         )
         save_block_model(model, store.model_path)
 
-    job = BlockJob(str(store.path), normalizer.low, normalizer.high, str(device), ensemble, precision)
+    job = BlockJob(
+        str(store.path), normalizer.low, normalizer.high, str(device), ensemble, precision, sis_inference=sis_inference
+    )
     done = store.done()
     resumed = len(done)
     pending = [i for i in range(len(plan)) if i not in done]
@@ -372,7 +377,7 @@ def apply_block_model(model: Any, x: np.ndarray, device: torch.device, job: Bloc
         return model.apply(x, device=device, ensemble=job.ensemble, precision=job.precision)
     from .denoise import apply_denoiser
 
-    return apply_denoiser(model, x, "ZYX"[-x.ndim :], device=device)
+    return apply_denoiser(model, x, "ZYX"[-x.ndim :], device=device, sis_inference=job.sis_inference)
 
 
 def block_model_state(model: Any) -> dict:
