@@ -19,8 +19,8 @@ from .errors import UsageError
 DEFAULT_LATERAL_CHUNK = 256
 #: Output planes per chunk along Z when none is given (the whole output when it has fewer).
 DEFAULT_AXIAL_CHUNK = 64
-#: Target output voxels per block: ~64 MB of float32 output, a few hundred MB while it is computed.
-DEFAULT_BLOCK_OUTPUT = 2**24
+#: Target output voxels per block: 128 MB of float32 output, ~1 GB while it is computed (halo overhead ~25%).
+DEFAULT_BLOCK_OUTPUT = 2**25
 #: Low-resolution voxels read beyond each block's edge; see ``tests/core/test_large.py`` for the seam test.
 DEFAULT_HALO = 16
 
