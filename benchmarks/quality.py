@@ -214,7 +214,10 @@ def main() -> None:
     parser.add_argument("--operator", default="area")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--loss", default=EnhanceOptions().loss, choices=["l1", "l2"], help="training loss (default: the product's)"
+        "--loss",
+        default=EnhanceOptions().loss,
+        choices=["l1", "l2", "mixed"],
+        help="training loss (default: the product's)",
     )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument(

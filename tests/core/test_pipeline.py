@@ -113,3 +113,12 @@ def test_paper_configuration(volume):
     assert result.data.shape == (24, 96, 96)
     with pytest.raises(DataError, match="too few"):  # the paper's recipe cannot learn 4x axial from 12 slices
         run_to_end(enhance_steps(volume, (4, 1, 1), options=options, device="cpu"))
+
+
+def test_mixed_loss_trains_lateral_stages_with_l1_and_the_axial_stage_with_l2():
+    options = EnhanceOptions(loss="mixed")
+    assert options.settings(1.0, "volume").loss == "l1"
+    assert options.settings(1.0, "axial").loss == "l2"
+    assert EnhanceOptions(loss="l2").settings(1.0, "volume").loss == "l2"
+    with pytest.raises(UsageError, match="loss"):
+        EnhanceOptions(loss="huber").settings(1.0)

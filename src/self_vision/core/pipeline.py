@@ -37,6 +37,7 @@ from .train import TrainLog, TrainSettings, train_model
 from .validate import MIN_LOW_RES, check_size, check_volume, parse_factor
 
 PATHS = ("auto", "3d", "lateral-axial")
+LOSSES = ("l1", "l2", "mixed")
 MODEL_FORMAT = "napari-self-vision model"
 
 
@@ -54,7 +55,7 @@ class EnhanceOptions:
     seed: int | None = None
     batch_size: int | None = None
     learning_rate: float = 2e-3
-    loss: str = "l2"
+    loss: str = "l2"  # l1, l2, or "mixed": l1 for volume (lateral) stages, l2 for the axial stage
     features: int = 16
     mapping: int = 3
     residual: str = "cubic"  # the interpolation the network's detail is added to: cubic, linear or none
@@ -77,7 +78,11 @@ class EnhanceOptions:
     detail_weight: float | str = 1.0
     unchecked_detail_weight: float = 1.0
 
-    def settings(self, share: float) -> TrainSettings:
+    def settings(self, share: float, stage: str = "volume") -> TrainSettings:
+        """Training settings of one stage (``volume`` or ``axial``) given its ``share`` of the budget."""
+        if self.loss not in LOSSES:
+            raise UsageError(f"loss {self.loss!r}: choose one of {', '.join(LOSSES)}")
+        loss = self.loss if self.loss != "mixed" else ("l1" if stage == "volume" else "l2")
         budget = self.time_budget
         if budget is None and self.steps is None:
             budget = 40.0
@@ -85,7 +90,7 @@ class EnhanceOptions:
             steps=None if self.steps is None else max(1, round(self.steps * share)),
             time_budget=None if budget is None else budget * share,
             learning_rate=self.learning_rate,
-            loss=self.loss,
+            loss=loss,
             operator=self.operator,
             psf_sigma=self.psf_sigma,
             noise_photons=None if self.noise is None else self.noise[0],
@@ -483,7 +488,7 @@ def train_steps(
                     held_source = _apply_stage(stage, held_source, dev, False, options.max_tile_output)
     if axial:
         model, logs["axial"], axial_planes = yield from _train_axial_model(
-            x, source, factor, voxel_size, options, options.settings(share), dev, rng, cancel
+            x, source, factor, voxel_size, options, options.settings(share, "axial"), dev, rng, cancel
         )
         stages.append(Stage("axial", model))
 
