@@ -55,7 +55,7 @@ class EnhanceOptions:
     seed: int | None = None
     batch_size: int | None = None
     learning_rate: float = 2e-3
-    loss: str = "l2"  # l1, l2, or "mixed": l1 for volume (lateral) stages, l2 for the axial stage
+    loss: str = "mixed"  # l1, l2, or "mixed": l1 for volume (lateral) stages, l2 for the axial stage
     features: int = 16
     mapping: int = 3
     residual: str = "cubic"  # the interpolation the network's detail is added to: cubic, linear or none
