@@ -110,3 +110,44 @@ def test_denoise_block_wise_into_ome_zarr_and_resume_refuses_tis(small_tiff, tmp
     assert is_complete(out) and open_lazy(out).shape == open_lazy(small_tiff).shape
     code, _, err = run(capsys, "denoise", small_tiff, "-o", tmp_path / "t.zarr", "--mode", "tis", *FAST)
     assert code == 2 and "TiS" in error_line(err)
+
+
+def test_a_killed_run_leaves_no_complete_looking_output_and_resumes(tmp_path):
+    """SIGKILL mid-run (no cleanup at all), then ``--resume``: the same voxels as a run never interrupted."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from self_vision.core.io import write_tiff
+    from self_vision.core.sample import synthetic_neurons
+
+    source = write_tiff(tmp_path / "in.tif", synthetic_neurons(shape=(4, 256, 256), seed=1), voxel_size=(2, 1, 1))
+    common = ["enhance", str(source), "--factor", "1,2,2", "--steps", "3", "--seed", "0", "--device", "cpu"]
+    common += ["--quiet", "--chunks", "4,32,32", "--block-voxels", str(4 * 32 * 32)]
+    command = [sys.executable, "-m", "self_vision.cli"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "killed.zarr"
+    proc = subprocess.Popen([*command, *common, "-o", str(out)], env=env)
+    done = partial_path(out) / ".self_vision" / "done"
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if done.is_dir() and len(os.listdir(done)) >= 3:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    proc.wait()
+    if proc.returncode != -signal.SIGKILL:
+        pytest.skip("the run finished before it could be killed")
+    assert not out.exists() and partial_path(out).is_dir()  # nothing looks complete
+    resumed = subprocess.run([*command, *common, "-o", str(out), "--resume"], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed" in resumed.stdout and is_complete(out)
+    whole = tmp_path / "whole.zarr"
+    model = out / ".self_vision" / "model.pt"  # the model the killed run saved before its first block
+    again = subprocess.run(
+        [*command, *common[:2], "--model", str(model), *common[8:], "-o", str(whole)], env=env, capture_output=True
+    )
+    assert again.returncode == 0, again.stderr
+    np.testing.assert_array_equal(zarr.open_group(str(out))["0"][:], zarr.open_group(str(whole))["0"][:])

@@ -25,6 +25,13 @@ def add_large_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--train-voxels", type=int, default=None, metavar="N", help="train on a region of at most N input voxels"
     )
+    group.add_argument(
+        "--block-voxels",
+        type=int,
+        default=None,
+        metavar="N",
+        help="output voxels per block (bounds memory; default 2^25)",
+    )
 
 
 def wants_blocks(args: argparse.Namespace) -> bool:
@@ -34,7 +41,7 @@ def wants_blocks(args: argparse.Namespace) -> bool:
 
     if is_zarr_path(args.input) or is_large_output(args.output):
         return True
-    if args.resume or args.workers or args.scheduler or args.chunks or args.train_voxels:
+    if args.resume or args.workers or args.scheduler or args.chunks or args.train_voxels or args.block_voxels:
         return True
     try:
         size = args.input.stat().st_size
@@ -70,6 +77,7 @@ def run_large(args: argparse.Namespace, options: object, voxel_size: tuple[float
             resume=args.resume,
             overwrite=args.overwrite,
             chunks=_chunks(args.chunks),
+            block_output=args.block_voxels,
             train_voxels=train_voxels,
             client=client,
         )
@@ -100,6 +108,7 @@ def run_large_denoise(args: argparse.Namespace, options: object, model: object) 
             resume=args.resume,
             overwrite=args.overwrite,
             chunks=_chunks(args.chunks),
+            block_output=args.block_voxels,
             train_voxels=train_voxels,
             client=client,
         )
@@ -116,6 +125,8 @@ def _run_blockwise(args: argparse.Namespace, steps: Any, voxel_size: tuple[float
 
     if args.workers and args.scheduler:
         raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
+    if args.block_voxels is not None and args.block_voxels < 1:
+        raise UsageError(f"--block-voxels {args.block_voxels}: give a positive number of output voxels")
     volume = open_lazy(args.input, channel=args.channel, timepoint=args.timepoint)
     if voxel_size is not None:
         if len(voxel_size) != len(volume.shape):
