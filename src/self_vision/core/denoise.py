@@ -30,6 +30,7 @@ from .events import CancelToken, Event, InferProgress, StageInfo, TrainProgress
 from .fnsm import FNSM
 from .infer import DEFAULT_MAX_TILE_OUTPUT, predict, predict_planes
 from .intensity import Normalizer
+from .modelfile import save_payload
 from .train import TrainLog, TrainSettings, fit
 
 MODES = ("sis", "tis")
@@ -444,30 +445,10 @@ DENOISER_FORMAT = "napari-self-vision-denoiser/1"
 
 def save_denoiser(model: DenoiseNet | DenoiseResult, path: str | Path) -> Path:
     """Write a trained denoiser (or a :class:`DenoiseResult`'s) atomically; returns the path written."""
-    import os
-    import tempfile
-
     net = model.model if isinstance(model, DenoiseResult) else model
     if not isinstance(net, DenoiseNet):
         raise UsageError(f"save_denoiser: give a DenoiseNet or DenoiseResult, not {type(model).__name__}")
-    target = Path(path).expanduser()
-    if not target.parent.is_dir():
-        raise UsageError(f"{target}: folder {target.parent} does not exist; create it or choose another path")
-    if target.is_dir():
-        raise UsageError(f"{target}: is a folder; give a file name for the model")
-    payload = denoiser_to_dict(net)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # like any other new file, not mkstemp's 0600
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return save_payload(denoiser_to_dict(net), path)
 
 
 def load_denoiser(path: str | Path) -> DenoiseNet:

@@ -31,6 +31,7 @@ from .geometry import output_voxel_size
 from .infer import DEFAULT_MAX_TILE_OUTPUT, predict, predict_planes, self_ensemble
 from .intensity import Normalizer
 from .model import ModelConfig, SelfVisionNet
+from .modelfile import save_payload
 from .patches import PatchSampler
 from .selfcheck import SelfCheck, check_axial_stage, check_volume_group, split_holdout
 from .train import TrainLog, TrainSettings, train_model
@@ -686,24 +687,7 @@ def run_to_end(gen: Generator[Event, None, object], progress: Callable[[Event], 
 
 def save_model(enhancer: Enhancer, path: str | Path) -> Path:
     """Write a trained model atomically (``torch.save`` of plain tensors and settings)."""
-    import os
-    import tempfile
-
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise UsageError(f"{target}: folder {target.parent} does not exist; create it or choose another path")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # like any other new file, not mkstemp's 0600
-    try:
-        torch.save(enhancer.to_dict(), tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return save_payload(enhancer.to_dict(), path)
 
 
 def load_model(path: str | Path) -> Enhancer:
