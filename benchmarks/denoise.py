@@ -23,9 +23,11 @@ from scipy import ndimage
 from skimage.restoration import denoise_nl_means
 
 from self_vision.core.degrade import add_poisson_gaussian
-from self_vision.core.denoise import DenoiseOptions, apply_denoiser, denoise_steps
+from self_vision.core.denoise.inference import apply_denoiser
+from self_vision.core.denoise.options import DenoiseOptions
+from self_vision.core.denoise.run import denoise_steps
+from self_vision.core.events import run_to_end
 from self_vision.core.intensity import Normalizer
-from self_vision.core.pipeline import run_to_end
 from self_vision.core.quality import score
 
 #: photons at intensity 1 (high, middle, low signal); read noise sigma in 0-1 units

@@ -21,15 +21,12 @@ import tifffile
 import torch
 
 from self_vision.core.degrade import cubic_upsample
+from self_vision.core.enhance.enhancer import Enhancer, apply_stage
+from self_vision.core.enhance.options import EnhanceOptions, paper_options
+from self_vision.core.enhance.run import enhance_steps
+from self_vision.core.enhance.selfcheck import fit_detail_weight
 from self_vision.core.errors import DataError
-from self_vision.core.pipeline import (
-    EnhanceOptions,
-    Enhancer,
-    _apply_stage,
-    enhance_steps,
-    paper_options,
-    run_to_end,
-)
+from self_vision.core.events import run_to_end
 from self_vision.core.quality import (
     back_projection_baseline,
     crop_reference,
@@ -37,7 +34,6 @@ from self_vision.core.quality import (
     foreground_mask,
     score,
 )
-from self_vision.core.selfcheck import fit_detail_weight
 from self_vision.core.validate import parse_factor
 
 #: Lateral weights tried for the oracle of two-group runs (the axial weight is then fitted in closed form).
@@ -54,7 +50,7 @@ def oracle_weights(
     first_label, first_stages, first_factor = groups[0]
     net = x
     for stage in first_stages:
-        net = _apply_stage(stage, net, dev, False, enhancer_tile(), "auto")
+        net = apply_stage(stage, net, dev, False, enhancer_tile(), "auto")
     cubic = cubic_upsample(x, first_factor)
     if len(groups) == 1:
         w, psnr = fit_detail_weight(
@@ -74,7 +70,7 @@ def oracle_weights(
         y = cubic + np.float32(w_first) * (net - cubic)
         second = y
         for stage in stages:
-            second = _apply_stage(stage, second, dev, False, enhancer_tile(), "auto")
+            second = apply_stage(stage, second, dev, False, enhancer_tile(), "auto")
         w, psnr = fit_detail_weight(
             second,
             cubic_upsample(y, factor),

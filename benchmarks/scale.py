@@ -54,7 +54,10 @@ def train_model(path: Path, factor: tuple[int, ...], steps: int) -> None:
     import numpy as np
     import torch
 
-    from self_vision.core.pipeline import EnhanceOptions, run_to_end, save_model, train_steps
+    from self_vision.core.enhance.enhancer import save_model
+    from self_vision.core.enhance.options import EnhanceOptions
+    from self_vision.core.enhance.run import train_steps
+    from self_vision.core.events import run_to_end
     from self_vision.core.sample import synthetic_neurons
 
     torch.set_num_threads(2)
@@ -66,24 +69,25 @@ def train_model(path: Path, factor: tuple[int, ...], steps: int) -> None:
 def _child(args: argparse.Namespace) -> dict:
     import torch
 
-    from self_vision.core.large import enhance_large_steps
-    from self_vision.core.pipeline import load_model, run_to_end
-    from self_vision.core.sources import open_lazy
+    from self_vision.core.blockwise.run import enhance_blockwise_steps
+    from self_vision.core.enhance.enhancer import load_model
+    from self_vision.core.events import run_to_end
+    from self_vision.core.io.lazy import open_lazy
 
     torch.set_num_threads(args.threads)
     model = load_model(args.model)
     client = None
     workers = args.workers[0]
     if workers > 1 or args.cluster:
-        from self_vision.core.distributed import connect
+        from self_vision.core.blockwise.distributed import connect
 
         client = connect(workers=workers, threads_per_worker=args.threads)
     volume = open_lazy(args.input)
     start = time.perf_counter()
-    result = run_to_end(enhance_large_steps(volume, args.output, None, model=model, device="cpu", client=client))
+    result = run_to_end(enhance_blockwise_steps(volume, args.output, None, model=model, device="cpu", client=client))
     seconds = time.perf_counter() - start
     if client is not None:
-        from self_vision.core.distributed import close
+        from self_vision.core.blockwise.distributed import close
 
         close(client)
     voxels = math.prod(result.shape)

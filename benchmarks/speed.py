@@ -22,7 +22,9 @@ def _child(kind: str, shape: tuple[int, ...], factor: tuple[int, ...], threads: 
     import torch
 
     torch.set_num_threads(threads)
-    from self_vision.core.pipeline import EnhanceOptions, enhance_steps, run_to_end
+    from self_vision.core.enhance.options import EnhanceOptions
+    from self_vision.core.enhance.run import enhance_steps
+    from self_vision.core.events import run_to_end
     from self_vision.core.sample import synthetic_neurons
 
     volume = (synthetic_neurons(shape, seed=0) * 1000).astype(np.uint16)

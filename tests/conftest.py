@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from self_vision.core.io import write_tiff
+from self_vision.core.io.writing import write_tiff
 from self_vision.core.sample import synthetic_neurons
 
 #: Shape (Z, Y, X) of the small test volume: 48 / 4 = 12 low-resolution voxels leave room for a 4x lateral factor.

@@ -18,8 +18,9 @@ import pytest
 import tifffile
 import torch
 
-from self_vision.cli import main
-from self_vision.core.io import read_tiff, write_tiff
+from self_vision.cli.main import main
+from self_vision.core.io.tiff import read_tiff
+from self_vision.core.io.writing import write_tiff
 from self_vision.core.sample import synthetic_neurons
 
 FAST = ["--steps", "5", "--seed", "0", "--device", "cpu"]
@@ -124,7 +125,7 @@ def test_saved_model_applies_without_training(small_tiff, tmp_path, capsys, monk
     def no_training(*args, **kwargs):
         raise AssertionError("--model must not train")
 
-    monkeypatch.setattr("self_vision.core.pipeline.train_model", no_training)
+    monkeypatch.setattr("self_vision.core.enhance.training.train_model", no_training)
     second = tmp_path / "second.tif"
     code, stdout, stderr = run(capsys, "enhance", small_tiff, "-o", second, "--factor", "1,4,4", "--model", model)
     assert code == 0, stderr

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from self_vision.cli import main
-from self_vision.core.io import read_tiff, write_tiff
+from self_vision.cli.main import main
+from self_vision.core.io.tiff import read_tiff
+from self_vision.core.io.writing import write_tiff
 
 RNG = np.random.default_rng(0)
 FAST = ["--steps", "3", "--seed", "0", "--device", "cpu", "--quiet"]

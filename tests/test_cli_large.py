@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import zarr
 
-from self_vision.cli import main
-from self_vision.cli_large import wants_blocks
+from self_vision.cli.blockwise import wants_blocks
+from self_vision.cli.main import main
+from self_vision.core.blockwise.run import enhance_blockwise_steps
+from self_vision.core.blockwise.store import is_complete, partial_path
+from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.errors import CancelledError
 from self_vision.core.events import CancelToken, InferProgress
-from self_vision.core.large import enhance_large_steps
-from self_vision.core.pipeline import EnhanceOptions
-from self_vision.core.sources import open_lazy
-from self_vision.core.store import is_complete, partial_path
+from self_vision.core.io.lazy import open_lazy
 
 FAST = ["--steps", "4", "--seed", "0", "--device", "cpu", "--quiet"]
 SMALL = ["--chunks", "8,48,48"]
@@ -49,7 +49,7 @@ def test_zarr_output_is_a_complete_ome_zarr_with_the_new_voxel_size(small_tiff, 
 def test_resume_finishes_an_interrupted_run(small_tiff, tmp_path, capsys):
     out = tmp_path / "out.zarr"
     cancel = CancelToken()
-    steps = enhance_large_steps(
+    steps = enhance_blockwise_steps(
         open_lazy(small_tiff),
         out,
         (1, 2, 2),
@@ -95,7 +95,7 @@ def test_block_wise_usage_errors_are_one_line(small_tiff, tmp_path, capsys, extr
 
 
 def test_small_tiff_to_tiff_stays_in_memory(small_tiff, tmp_path):
-    from self_vision.cli import build_parser
+    from self_vision.cli.main import build_parser
 
     args = build_parser().parse_args(["enhance", str(small_tiff), "-o", str(tmp_path / "o.tif"), "--factor", "1,4,4"])
     assert not wants_blocks(args)
@@ -120,7 +120,7 @@ def test_a_killed_run_leaves_no_complete_looking_output_and_resumes(tmp_path):
     import sys
     import time
 
-    from self_vision.core.io import write_tiff
+    from self_vision.core.io.writing import write_tiff
     from self_vision.core.sample import synthetic_neurons
 
     source = write_tiff(tmp_path / "in.tif", synthetic_neurons(shape=(4, 256, 256), seed=1), voxel_size=(2, 1, 1))

@@ -27,10 +27,14 @@ import torch
 from scipy import ndimage
 
 from self_vision.core.degrade import add_poisson_gaussian, cubic_upsample
-from self_vision.core.pipeline import EnhanceOptions, enhance_steps, run_to_end
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.core.enhance.run import enhance_steps
+from self_vision.api import RunRequest
+from self_vision.api import run as dispatch
+from self_vision.core.enhance.uncertainty import local_rms
+from self_vision.core.events import run_to_end
 from self_vision.core.quality import crop_reference, degrade_array, score
 from self_vision.core.sample import synthetic_neurons
-from self_vision.core.uncertainty import enhance_with_uncertainty_steps, local_rms
 
 HERE = Path(__file__).resolve().parent
 DATA = Path("/work/shared/data")
@@ -74,7 +78,7 @@ def synthetic(steps: int) -> dict[str, np.ndarray]:
     noisy = low.copy()
     noisy[:, half:] = add_poisson_gaussian(low[:, half:], None, 0.1, np.random.default_rng(0))
     options = EnhanceOptions(steps=steps, seed=0)
-    result = run_to_end(enhance_with_uncertainty_steps(noisy, factor, options=options, device="cpu"))
+    result = run_to_end(dispatch(RunRequest("enhance", noisy, factor, options=options, device="cpu", uncertainty=True)))
     other = run_to_end(enhance_steps(noisy, factor, options=EnhanceOptions(steps=steps, seed=1), device="cpu"))
     spread = local_rms(0.5 * (result.data - other.data), 2.0)  # sigma 2 output voxels = 1 input voxel
     err = np.abs(result.data - reference)
@@ -124,7 +128,7 @@ def two_seed_budget(steps: int) -> None:
 
 
 def real(name: str, path: Path, channel: int | None, steps: int) -> dict[str, np.ndarray] | None:
-    from self_vision.core.io import read_tiff
+    from self_vision.core.io.tiff import read_tiff
 
     if not path.is_file():
         print(f"{name}: {path} not found, skipped")
@@ -134,7 +138,7 @@ def real(name: str, path: Path, channel: int | None, steps: int) -> dict[str, np
     reference = crop_reference(volume.data.astype(np.float32), factor)
     low = degrade_array(reference, factor)
     options = EnhanceOptions(steps=steps, seed=0)
-    result = run_to_end(enhance_with_uncertainty_steps(low, factor, options=options, device="cpu"))
+    result = run_to_end(dispatch(RunRequest("enhance", low, factor, options=options, device="cpu", uncertainty=True)))
     err = np.abs(result.data - reference)
     brightness = ndimage.gaussian_filter(cubic_upsample(low, factor), 2.0)
     print(f"{name} {reference.shape}, 1x2x2, {steps} steps, seed 0")

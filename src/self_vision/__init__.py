@@ -11,27 +11,36 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _API = {
+    "Blockwise",
     "CancelToken",
+    "DenoiseOptions",
+    "DenoiseResult",
     "EnhanceOptions",
     "EnhanceResult",
     "Enhancer",
     "Evaluation",
+    "RunRequest",
     "denoise",
     "enhance",
     "enhance_steps",
     "evaluate",
     "load_denoiser",
     "load_model",
+    "run",
     "save_denoiser",
     "save_model",
 }
 
 __all__ = [
+    "Blockwise",
     "CancelToken",
+    "DenoiseOptions",
+    "DenoiseResult",
     "EnhanceOptions",
     "EnhanceResult",
     "Enhancer",
     "Evaluation",
+    "RunRequest",
     "__version__",
     "denoise",
     "enhance",
@@ -39,34 +48,35 @@ __all__ = [
     "evaluate",
     "load_denoiser",
     "load_model",
+    "run",
     "save_denoiser",
     "save_model",
 ]
 
-#: Served by ``denoise_api`` (the rest of ``_API`` by ``api``).
-_DENOISE_API = {"denoise", "load_denoiser", "save_denoiser"}
-
 if TYPE_CHECKING:
     from .api import (
+        Blockwise,
         CancelToken,
+        DenoiseOptions,
+        DenoiseResult,
         EnhanceOptions,
         Enhancer,
         EnhanceResult,
         Evaluation,
+        RunRequest,
+        denoise,
         enhance,
         enhance_steps,
         evaluate,
+        load_denoiser,
         load_model,
+        run,
+        save_denoiser,
         save_model,
     )
-    from .denoise_api import denoise, load_denoiser, save_denoiser
 
 
 def __getattr__(name: str) -> Any:
-    if name in _DENOISE_API:
-        from . import denoise_api
-
-        return getattr(denoise_api, name)
     if name in _API:
         from . import api
 

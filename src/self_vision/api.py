@@ -1,45 +1,221 @@
-"""The Python API: enhance, evaluate, save_model, load_model (the CLI and the napari widget call these)."""
+"""The Python API, and the one dispatcher every face goes through.
+
+:func:`run` turns a :class:`RunRequest` into the core generator that does the work (train and enhance, apply a
+saved model, denoise, denoise then enhance, block by block) and yields its progress events; the generator
+returns the typed result. :func:`enhance`, :func:`denoise` and :func:`evaluate` build a request and drive it
+to the end; the command line does the same, and the napari dock drives :func:`run` in a worker thread.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .core.degrade import cubic_upsample
-from .core.errors import DataError
-from .core.events import CancelToken, Event
-from .core.pipeline import (
-    EnhanceOptions,
-    Enhancer,
-    EnhanceResult,
-    apply_model_steps,
-    enhance_steps,
-    load_model,
-    run_to_end,
-    save_model,
-)
+from .core.denoise.files import load_denoiser, save_denoiser
+from .core.denoise.net import DenoiseNet
+from .core.denoise.options import DenoiseOptions
+from .core.denoise.result import DenoiseResult
+from .core.enhance.enhancer import Enhancer, load_model, save_model
+from .core.enhance.options import EnhanceOptions
+from .core.enhance.run import EnhanceResult, enhance_steps
+from .core.errors import DataError, UsageError
+from .core.events import CancelToken, Event, run_to_end
 from .core.quality import back_projection_baseline, crop_reference, degrade_array, score
 from .core.validate import MIN_LOW_RES, check_volume, parse_factor
 
 __all__ = [
+    "TASKS",
+    "Blockwise",
     "CancelToken",
+    "DenoiseNet",
+    "DenoiseOptions",
+    "DenoiseResult",
     "EnhanceOptions",
     "EnhanceResult",
     "Enhancer",
     "Evaluation",
+    "RunRequest",
+    "denoise",
     "enhance",
     "enhance_steps",
     "evaluate",
+    "load_denoiser",
     "load_model",
+    "run",
+    "save_denoiser",
     "save_model",
 ]
+
+#: What a run does: enhance (train, or apply ``model``), denoise (SiS/TiS), or SiS-denoise then enhance.
+TASKS = ("enhance", "denoise", "denoise+enhance")
+
+
+@dataclass
+class Blockwise:
+    """Where and how a block-wise run writes (see :mod:`self_vision.core.blockwise.run`)."""
+
+    volume: Any  # a core.io.lazy.LazyVolume: the input, read block by block
+    output: str | Path  # an OME-Zarr folder or a TIFF
+    resume: bool = False
+    overwrite: bool = False
+    chunks: Sequence[int] | None = None
+    block_output: int | None = None
+    train_voxels: int | None = None
+    client: Any = None  # a distributed.Client, or None for this process
+
+
+@dataclass
+class RunRequest:
+    """Everything one run needs besides the cancel token; the faces fill it in, :func:`run` reads it."""
+
+    task: str = "enhance"  # one of TASKS
+    data: np.ndarray | None = None  # the input (None for block-wise runs: ``blockwise.volume``)
+    factor: Sequence[int] | str | int | None = None  # enhance: per-axis factor (a model brings its own)
+    voxel_size: Sequence[float] | None = None
+    options: EnhanceOptions | None = None
+    denoise_options: DenoiseOptions | None = None
+    denoise_mode: str = "sis"  # sis (a ZYX stack) or tis (a TYX/TZYX time-lapse)
+    model: Enhancer | DenoiseNet | None = None  # apply this trained model instead of training
+    device: str = "auto"
+    name: str = "input"  # starts every error message about the data (e.g. the file)
+    uncertainty: bool = False  # enhance: also map the error one scale down (result.uncertainty)
+    blockwise: Blockwise | None = None
+
+
+def run(request: RunRequest, cancel: CancelToken | None = None) -> Generator[Event, None, Any]:
+    """The core generator for ``request``: yields progress events, returns the result.
+
+    Enhance runs return an :class:`EnhanceResult`, denoise runs a :class:`DenoiseResult`, block-wise runs a
+    ``BlockwiseResult`` (where the output was written).
+    """
+    if request.task not in TASKS:
+        raise UsageError(f"unknown task {request.task!r}; choose one of {', '.join(TASKS)}")
+    if request.blockwise is not None:
+        return (yield from _run_blockwise(request, cancel))
+    if request.data is None:
+        raise UsageError("a run needs data (or a block-wise source)")
+    if request.task == "denoise":
+        return (yield from _run_denoise(request, cancel))
+    if request.task == "denoise+enhance":
+        from .core.denoise_then_enhance import denoise_then_enhance_steps
+
+        return (
+            yield from denoise_then_enhance_steps(
+                request.data,
+                request.factor,
+                voxel_size=request.voxel_size,
+                enhance_options=request.options,
+                denoise_options=request.denoise_options,
+                device=request.device,
+                cancel=cancel,
+                name=request.name,
+            )
+        )
+    return (yield from _run_enhance(request, cancel))
+
+
+def _run_enhance(request: RunRequest, cancel: CancelToken | None) -> Generator[Event, None, EnhanceResult]:
+    from .core.enhance.run import apply_model_steps
+
+    data, options = request.data, request.options or EnhanceOptions()
+    assert data is not None
+    model = request.model
+    if model is not None and not isinstance(model, Enhancer):
+        raise UsageError(f"enhancing needs an enhancement model, not a {type(model).__name__}")
+    if model is not None:
+        gen = apply_model_steps(
+            model, data, voxel_size=request.voxel_size, device=request.device, options=options, name=request.name
+        )
+    else:
+        if request.factor is None:
+            raise UsageError("give a factor per axis (e.g. 1,4,4), or a trained model to apply")
+        gen = enhance_steps(
+            data,
+            request.factor,
+            voxel_size=request.voxel_size,
+            options=options,
+            device=request.device,
+            cancel=cancel,
+            name=request.name,
+        )
+    if request.uncertainty or options.uncertainty:
+        from .core.enhance.uncertainty import with_uncertainty_steps
+
+        factor = model.factor if model is not None else request.factor
+        gen = with_uncertainty_steps(gen, data, factor, device=request.device, options=options, name=request.name)
+    return (yield from gen)
+
+
+def _run_denoise(request: RunRequest, cancel: CancelToken | None) -> Generator[Event, None, DenoiseResult]:
+    from .core.denoise.run import apply_denoiser_steps, denoise_steps
+
+    assert request.data is not None
+    if request.model is not None:
+        if not isinstance(request.model, DenoiseNet):
+            raise UsageError(f"denoising needs a denoiser, not a {type(request.model).__name__}")
+        return (
+            yield from apply_denoiser_steps(
+                request.model,
+                request.data,
+                request.denoise_mode,
+                voxel_size=request.voxel_size,
+                options=request.denoise_options,
+                device=request.device,
+                name=request.name,
+            )
+        )
+    return (
+        yield from denoise_steps(
+            request.data,
+            request.denoise_mode,
+            voxel_size=request.voxel_size,
+            options=request.denoise_options,
+            device=request.device,
+            cancel=cancel,
+            name=request.name,
+        )
+    )
+
+
+def _run_blockwise(request: RunRequest, cancel: CancelToken | None) -> Generator[Event, None, Any]:
+    from . import defaults
+    from .core.blockwise.run import denoise_blockwise_steps, enhance_blockwise_steps
+
+    target = request.blockwise
+    assert target is not None
+    common = {
+        "device": request.device,
+        "cancel": cancel,
+        "resume": target.resume,
+        "overwrite": target.overwrite,
+        "chunks": target.chunks,
+        "block_output": target.block_output,
+        "train_voxels": target.train_voxels or defaults.TRAIN_VOXELS,
+        "client": target.client,
+    }
+    if request.task == "denoise":
+        return (
+            yield from denoise_blockwise_steps(
+                target.volume, target.output, options=request.denoise_options, model=request.model, **common
+            )
+        )
+    if request.task != "enhance" or request.uncertainty:
+        raise UsageError("block-wise runs enhance or SiS-denoise one volume; uncertainty maps are not available there")
+    return (
+        yield from enhance_blockwise_steps(
+            target.volume, target.output, request.factor, options=request.options, model=request.model, **common
+        )
+    )
 
 
 def enhance(
     volume: np.ndarray,
-    factor: Sequence[int] | str | int,
+    factor: Sequence[int] | str | int | None,
     *,
     voxel_size: Sequence[float] | None = None,
     device: str = "auto",
@@ -55,33 +231,74 @@ def enhance(
 ) -> EnhanceResult:
     """Enhance ``volume`` (2D YX or 3D ZYX) by per-axis ``factor``, learning from the volume alone.
 
-    With ``model`` (from :func:`load_model` or an earlier result's ``.model``) nothing is trained.
-    ``progress`` receives every event (training steps, stages); ``cancel`` stops the run between steps.
-    Training stops after ``steps`` or ``time_budget`` seconds, whichever comes first (default 40 s).
-    ``uncertainty`` (or ``options.uncertainty``) also sets ``result.uncertainty``: a per-voxel estimate of
-    the error, in the input's units (see :mod:`self_vision.core.uncertainty`).
+    With ``model`` (from :func:`load_model` or an earlier result's ``.model``) nothing is trained; its tile
+    size, precision and ensemble come from ``options``. ``progress`` receives every event; ``cancel`` stops the
+    run between steps. Training stops after ``steps`` or ``time_budget`` seconds, whichever comes first
+    (default: :data:`self_vision.defaults.ENHANCE_TIME_BUDGET`). ``uncertainty`` (or ``options.uncertainty``)
+    also sets ``result.uncertainty``: a per-voxel estimate of the error, in the input's units.
     """
-    if model is not None:
-        gen = apply_model_steps(
-            model, volume, voxel_size=voxel_size, device=device, ensemble=bool(options and options.ensemble), name=name
-        )
-    else:
-        opts = replace(
-            options or EnhanceOptions(), seed=seed if seed is not None else (options or EnhanceOptions()).seed
-        )
-        if time_budget is not None or steps is not None:
-            opts = replace(opts, time_budget=time_budget, steps=steps)
-        gen = enhance_steps(
-            volume, factor, voxel_size=voxel_size, options=opts, device=device, cancel=cancel, name=name
-        )
-    if uncertainty or (options is not None and options.uncertainty):
-        from .core.uncertainty import with_uncertainty_steps
-
-        gen = with_uncertainty_steps(
-            gen, volume, model.factor if model is not None else factor, device=device, options=options, name=name
-        )
-    result = run_to_end(gen, progress)
+    opts = options or EnhanceOptions()
+    if seed is not None:
+        opts = replace(opts, seed=seed)
+    if time_budget is not None or steps is not None:
+        opts = replace(opts, time_budget=time_budget, steps=steps)
+    request = RunRequest(
+        "enhance", volume, factor, voxel_size, opts, model=model, device=device, name=name, uncertainty=uncertainty
+    )
+    result = run_to_end(run(request, cancel), progress)
     assert isinstance(result, EnhanceResult)
+    return result
+
+
+def denoise(
+    data: np.ndarray,
+    mode: str | None = None,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    device: str = "auto",
+    time_budget: float | None = None,
+    steps: int | None = None,
+    seed: int | None = None,
+    gar: float = 1.0,
+    fnsm: bool = False,
+    progress: Callable[[Event], None] | None = None,
+    cancel: CancelToken | None = None,
+    options: DenoiseOptions | None = None,
+    name: str = "input",
+    model: DenoiseNet | str | Path | None = None,
+) -> DenoiseResult:
+    """Denoise ``data`` learning from the data alone; returns a :class:`DenoiseResult`.
+
+    ``mode="sis"`` (the default when training): a ZYX stack, even slices predict odd ones (z-sampling near Nyquist);
+    ``mode="tis"``: a TYX or TZYX time-lapse, even time points predict odd ones. ``gar`` weighs the
+    gap-amending regulariser (0: off); ``fnsm`` adds the Fourier noise-suppression first stage.
+    Training stops after ``steps`` or ``time_budget`` seconds, whichever comes first
+    (default: :data:`self_vision.defaults.DENOISE_TIME_BUDGET`).
+
+    ``model``: a trained denoiser (a :class:`DenoiseNet`, e.g. ``result.model``, or the path of a file written
+    by :func:`save_denoiser`) to apply without training; the training arguments are then ignored and
+    ``mode`` must match the model's (it defaults to it).
+    """
+    net = None
+    if model is not None:
+        net = model if isinstance(model, DenoiseNet) else load_denoiser(model)
+    opts = replace(options or DenoiseOptions(), gamma=gar, fnsm=fnsm)
+    if seed is not None:
+        opts = replace(opts, seed=seed)
+    if time_budget is not None or steps is not None:
+        opts = replace(opts, time_budget=time_budget, steps=steps)
+    request = RunRequest(
+        "denoise",
+        data,
+        voxel_size=voxel_size,
+        denoise_options=opts if net is None else options,
+        denoise_mode=mode or (net.config.mode if net is not None else "sis"),
+        model=net,
+        device=device,
+        name=name,
+    )
+    result = run_to_end(run(request, cancel), progress)
+    assert isinstance(result, DenoiseResult)
     return result
 
 
@@ -122,7 +339,8 @@ def evaluate(
     reference = crop_reference(reference.astype(np.float32), factor)
     low = degrade_array(reference, factor, options.operator, options.psf_sigma)
     low_voxel = None if voxel_size is None else tuple(v * f for v, f in zip(voxel_size, factor, strict=True))
-    result = run_to_end(enhance_steps(low, factor, voxel_size=low_voxel, options=options, device=device), progress)
+    request = RunRequest("enhance", low, factor, low_voxel, options, device=device, name=name)
+    result = run_to_end(run(request), progress)
     assert isinstance(result, EnhanceResult)
     border = [min(2 * f, s // 4) for f, s in zip(factor, reference.shape, strict=True)]
     candidates = {
@@ -131,7 +349,7 @@ def evaluate(
         "back-projection": back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma),
     }
     scores = {}
-    for name, data in candidates.items():
+    for method, data in candidates.items():
         s = score(data, reference, border=border)
-        scores[name] = {"psnr": s.psnr, "ssim": s.ssim}
+        scores[method] = {"psnr": s.psnr, "ssim": s.ssim}
     return Evaluation(factor, options.operator, scores, result.train_seconds, result.path)

@@ -16,7 +16,7 @@ def run_demo(
     """Write input, enhanced and reference TIFFs and ``demo.png`` under ``out``; print and return the scores."""
     from .api import EnhanceOptions, enhance
     from .core.degrade import cubic_upsample
-    from .core.io import write_tiff
+    from .core.io.writing import write_tiff
     from .core.quality import back_projection_baseline, crop_reference, degrade_array, score
     from .core.sample import synthetic_neurons
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from self_vision._napari.worker import RunRequest, VolumeProgress, run_events
+from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.errors import CancelledError
 from self_vision.core.events import CancelToken
-from self_vision.core.pipeline import EnhanceOptions
 from self_vision.core.sample import synthetic_neurons
 
 pytestmark = pytest.mark.qt

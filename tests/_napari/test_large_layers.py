@@ -9,7 +9,7 @@ import zarr
 
 from self_vision._napari import layers
 from self_vision._napari.reader import get_reader
-from self_vision.core.store import is_complete, partial_path
+from self_vision.core.blockwise.store import is_complete, partial_path
 
 pytestmark = pytest.mark.qt
 
@@ -55,10 +55,10 @@ def test_cancelling_keeps_finished_blocks_and_start_resumes(
     widget.select_layer(lazy_layer)
     out = tmp_path / "r.ome.zarr"
     widget.output_edit.setText(str(out))
-    from self_vision.core import blocks
+    from self_vision import defaults
 
-    monkeypatch.setattr(blocks, "DEFAULT_BLOCK_OUTPUT", 8 * 32 * 32)  # several blocks
-    monkeypatch.setattr(blocks, "DEFAULT_LATERAL_CHUNK", 32)
+    monkeypatch.setattr(defaults, "BLOCK_OUTPUT_VOXELS", 8 * 32 * 32)  # several blocks
+    monkeypatch.setattr(defaults, "OUTPUT_CHUNK_LATERAL", 32)
 
     def cancel_on_first_block(event):
         if type(event).__name__ == "InferProgress" and event.stage == "blocks":

@@ -10,7 +10,8 @@ import pytest
 from self_vision._napari import widget as widget_module
 from self_vision._napari.worker import RunRequest, run_events
 from self_vision.core.degrade import add_poisson_gaussian
-from self_vision.core.denoise import DenoiseOptions, DenoiseResult
+from self_vision.core.denoise.options import DenoiseOptions
+from self_vision.core.denoise.result import DenoiseResult
 from self_vision.core.events import CancelToken
 from self_vision.core.sample import synthetic_neurons
 

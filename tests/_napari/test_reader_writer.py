@@ -11,7 +11,7 @@ import tifffile
 from self_vision._napari.reader import get_reader
 from self_vision._napari.writer import write_image
 from self_vision.core.errors import UsageError
-from self_vision.core.io import read_tiff
+from self_vision.core.io.tiff import read_tiff
 
 
 def test_only_tiffs_are_claimed():

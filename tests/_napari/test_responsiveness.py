@@ -10,7 +10,9 @@ from qtpy.QtCore import QTimer
 
 from self_vision._napari import widget as widget_module
 from self_vision._napari.worker import TrainBatch
-from self_vision.core.pipeline import EnhanceOptions, enhance_steps, run_to_end
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.core.enhance.run import enhance_steps
+from self_vision.core.events import run_to_end
 
 pytestmark = pytest.mark.qt
 

@@ -162,7 +162,7 @@ def test_four_d_layer_runs_on_the_current_volume(widget_and_viewer, small_volume
 
 
 def test_tile_size_defaults_to_the_cores(widget_and_viewer):
-    from self_vision.core.infer import DEFAULT_MAX_TILE_OUTPUT
+    from self_vision.defaults import MAX_TILE_OUTPUT as DEFAULT_MAX_TILE_OUTPUT
 
     widget = widget_and_viewer[0]
     assert widget.tile_spin.value() * 2**20 == DEFAULT_MAX_TILE_OUTPUT

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from self_vision._napari.worker import RunRequest, TrainBatch, run_events
+from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.errors import CancelledError
-from self_vision.core.events import CancelToken, StageInfo
-from self_vision.core.pipeline import EnhanceOptions, run_to_end
+from self_vision.core.events import CancelToken, StageInfo, run_to_end
 
 
 def _drain(gen):

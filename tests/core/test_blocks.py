@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from self_vision.core.blocks import BlockPlan, plan_blocks
+from self_vision.core.blockwise.plan import BlockPlan, plan_blocks
 from self_vision.core.errors import UsageError
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from self_vision.core.chain import denoise_then_enhance_steps
 from self_vision.core.degrade import add_poisson_gaussian
-from self_vision.core.denoise import DenoiseOptions
+from self_vision.core.denoise.options import DenoiseOptions
+from self_vision.core.denoise_then_enhance import denoise_then_enhance_steps
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.core.enhance.run import EnhanceResult
 from self_vision.core.errors import CancelledError
-from self_vision.core.events import CancelToken, StageInfo, TrainProgress
-from self_vision.core.pipeline import EnhanceOptions, EnhanceResult, run_to_end
+from self_vision.core.events import CancelToken, StageInfo, TrainProgress, run_to_end
 from self_vision.core.sample import synthetic_neurons
 
 VOXEL = (1.0, 0.5, 0.5)

@@ -8,24 +8,16 @@ import torch
 
 import self_vision
 from self_vision.core.degrade import add_poisson_gaussian
-from self_vision.core.denoise import (
-    DenoiseConfig,
-    DenoiseNet,
-    DenoiseOptions,
-    _Sampler,
-    _step_tensors,
-    apply_denoiser,
-    denoise_steps,
-    gar_loss,
-    interleave_pairs,
-    sis_halves_ensemble,
-)
+from self_vision.core.denoise.inference import apply_denoiser, sis_halves_ensemble
+from self_vision.core.denoise.net import DenoiseConfig, DenoiseNet
+from self_vision.core.denoise.options import DenoiseOptions
+from self_vision.core.denoise.run import denoise_steps
+from self_vision.core.denoise.training import Sampler, _step_tensors, gar_loss, interleave_pairs
 from self_vision.core.errors import CancelledError, DataError, UsageError
-from self_vision.core.events import CancelToken, InferProgress, StageInfo, TrainProgress
-from self_vision.core.pipeline import run_to_end
+from self_vision.core.events import CancelToken, InferProgress, StageInfo, TrainProgress, run_to_end
 from self_vision.core.quality import score
 from self_vision.core.sample import synthetic_neurons
-from self_vision.denoise_api import denoise
+from self_vision.api import denoise
 
 RNG = np.random.default_rng(0)
 
@@ -47,7 +39,7 @@ def test_interleave_pairs_even_with_the_next_odd():
 
 def test_sis_batches_pair_neighbouring_slices():
     x = index_stack(12)
-    sampler = _Sampler(x, "ZYX", DenoiseOptions(patch=8, patch_z=6, batch_size=8), np.random.default_rng(0))
+    sampler = Sampler(x, "ZYX", DenoiseOptions(patch=8, patch_z=6, batch_size=8), np.random.default_rng(0))
     for _ in range(5):
         batch = sampler.sample()
         assert batch.shape == (8, 1, 6, 8, 8)
@@ -61,7 +53,7 @@ def test_sis_batches_pair_neighbouring_slices():
 def test_tis_batches_pair_even_time_points_with_the_following_odd_one(ndim):
     x = index_stack(9, ndim)
     axes = "TYX" if ndim == 3 else "TZYX"
-    sampler = _Sampler(x, axes, DenoiseOptions(patch=8, patch_z=4, batch_size=16), np.random.default_rng(1))
+    sampler = Sampler(x, axes, DenoiseOptions(patch=8, patch_z=4, batch_size=16), np.random.default_rng(1))
     batch = sampler.sample().numpy()
     assert batch.shape[1] == 2
     first, second = batch[:, 0].reshape(16, -1)[:, 0], batch[:, 1].reshape(16, -1)[:, 0]
@@ -280,7 +272,7 @@ def test_wrong_denoiser_files_are_one_line_errors(tmp_path):
     other = tmp_path / "other.pt"
     torch.save({"format": "something else"}, other)
     enhancer = tmp_path / "enhancer.pt"
-    from self_vision.core.pipeline import MODEL_FORMAT
+    from self_vision.core.io.modelfile import MODEL_FORMAT
 
     torch.save({"format": MODEL_FORMAT}, enhancer)
     damaged = tmp_path / "damaged.pt"

@@ -7,11 +7,14 @@ import pytest
 from scipy import ndimage
 
 from self_vision.core.degrade import cubic_upsample
+from self_vision.core.enhance.enhancer import load_model, save_model
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.core.enhance.run import enhance_steps
+from self_vision.core.enhance.selfcheck import _bp, fit_detail_weight
 from self_vision.core.errors import UsageError
-from self_vision.core.pipeline import EnhanceOptions, enhance_steps, load_model, run_to_end, save_model
+from self_vision.core.events import run_to_end
 from self_vision.core.quality import back_projection_baseline, degrade_array, score
 from self_vision.core.sample import synthetic_neurons, synthetic_shapes
-from self_vision.core.selfcheck import _bp, fit_detail_weight
 
 
 def enhance(volume, factor, steps=6, **kwargs):

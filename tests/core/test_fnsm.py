@@ -70,8 +70,8 @@ def test_theoretical_cutoff_and_report():
 
 def test_fnsm_as_first_stage_of_the_enhancer(tmp_path):
     from self_vision.api import enhance, load_model, save_model
+    from self_vision.core.enhance.options import EnhanceOptions
     from self_vision.core.model import ModelConfig, SelfVisionNet
-    from self_vision.core.pipeline import EnhanceOptions
 
     net = SelfVisionNet(ModelConfig((1, 2, 2), fnsm=True))
     assert isinstance(net.fnsm, FNSM) and net.fnsm.unit == "1/voxel"

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import tifffile
 
-from self_vision.core import io
 from self_vision.core.errors import DataError, UsageError
-from self_vision.core.io import Volume, check_output_path, normalize_unit, read_tiff, write_tiff
+from self_vision.core.io import writing
+from self_vision.core.io.tiff import Volume, read_tiff
+from self_vision.core.io.units import normalize_unit
+from self_vision.core.io.writing import check_output_path, write_tiff
 
 
 @pytest.fixture
@@ -374,7 +376,7 @@ def test_write_onto_directory(tmp_path: Path) -> None:
 
 
 def test_write_into_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(io.os, "access", lambda *args, **kwargs: False)
+    monkeypatch.setattr(writing.os, "access", lambda *args, **kwargs: False)
     with pytest.raises(UsageError, match="not writable"):
         write_tiff(tmp_path / "out.tif", np.zeros((4, 5), np.float32))
 
@@ -384,7 +386,7 @@ def test_failed_write_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.Mo
         Path(args[0]).write_bytes(b"partial")  # a half-written file
         raise RuntimeError("disk exploded")
 
-    monkeypatch.setattr(io.tifffile, "imwrite", broken)
+    monkeypatch.setattr(writing.tifffile, "imwrite", broken)
     with pytest.raises(RuntimeError, match="disk exploded"):
         write_tiff(tmp_path / "out.tif", np.zeros((4, 5), np.float32))
     assert list(tmp_path.iterdir()) == []
@@ -397,7 +399,7 @@ def test_failed_overwrite_keeps_old_file(tmp_path: Path, monkeypatch: pytest.Mon
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(io.tifffile, "imwrite", broken)
+    monkeypatch.setattr(writing.tifffile, "imwrite", broken)
     with pytest.raises(DataError) as err:
         write_tiff(path, np.zeros((4, 5), np.float32), overwrite=True)
     assert "No space left" in _one_line_naming(err, path)

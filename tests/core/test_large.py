@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 import zarr
 
+from self_vision.core.blockwise.run import enhance_blockwise_steps, training_region
+from self_vision.core.blockwise.store import is_complete, partial_path, pyramid_factors
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.core.enhance.run import train_steps
 from self_vision.core.errors import CancelledError, DataError, UsageError
-from self_vision.core.events import CancelToken, InferProgress
-from self_vision.core.io import read_tiff
-from self_vision.core.large import enhance_large_steps, training_region
-from self_vision.core.pipeline import EnhanceOptions, run_to_end, train_steps
+from self_vision.core.events import CancelToken, InferProgress, run_to_end
+from self_vision.core.io.lazy import as_lazy, open_lazy
+from self_vision.core.io.tiff import read_tiff
 from self_vision.core.sample import synthetic_neurons
-from self_vision.core.sources import as_lazy, open_lazy
-from self_vision.core.store import is_complete, partial_path, pyramid_factors
 
 SMALL_BLOCKS = {"chunks": (12, 32, 32), "block_output": 12 * 64 * 64}
 
@@ -38,7 +39,7 @@ def run(volume, out, trained=None, **kwargs):
     if trained is not None:
         kwargs.setdefault("model", trained.enhancer)
     factor = kwargs.pop("factor", None)
-    return run_to_end(enhance_large_steps(as_lazy(volume, (2.0, 0.5, 0.5), "µm"), out, factor, **kwargs))
+    return run_to_end(enhance_blockwise_steps(as_lazy(volume, (2.0, 0.5, 0.5), "µm"), out, factor, **kwargs))
 
 
 def test_blockwise_output_equals_whole_volume_output(tmp_path, volume, trained):
@@ -65,7 +66,7 @@ def test_tiff_output_matches_zarr_output(tmp_path, volume, trained):
 def test_big_outputs_become_bigtiff_with_ome_voxel_size(tmp_path, monkeypatch, volume, trained):
     import tifffile
 
-    monkeypatch.setattr("self_vision.core.io.BIGTIFF_BYTES", 1000)
+    monkeypatch.setattr("self_vision.core.io.writing.BIGTIFF_BYTES", 1000)
     result = run(volume, tmp_path / "big.tif", trained)
     with tifffile.TiffFile(result.path) as tif:
         assert tif.is_bigtiff and tif.is_ome
@@ -75,7 +76,7 @@ def test_big_outputs_become_bigtiff_with_ome_voxel_size(tmp_path, monkeypatch, v
 def test_an_interrupted_run_resumes_and_skips_finished_blocks(tmp_path, volume, trained):
     out = tmp_path / "out.zarr"
     cancel = CancelToken()
-    gen = enhance_large_steps(
+    gen = enhance_blockwise_steps(
         as_lazy(volume), out, None, model=trained.enhancer, device="cpu", cancel=cancel, **SMALL_BLOCKS
     )
     finished = 0
@@ -99,11 +100,11 @@ def test_an_interrupted_run_resumes_and_skips_finished_blocks(tmp_path, volume, 
 
 def test_resume_refuses_a_different_request(tmp_path, volume, trained):
     out = tmp_path / "out.zarr"
-    gen = enhance_large_steps(as_lazy(volume), out, None, model=trained.enhancer, device="cpu", **SMALL_BLOCKS)
+    gen = enhance_blockwise_steps(as_lazy(volume), out, None, model=trained.enhancer, device="cpu", **SMALL_BLOCKS)
     next(e for e in gen if isinstance(e, InferProgress))
     gen.close()  # killed
     with pytest.raises(UsageError, match="was started for"):
-        run_to_end(enhance_large_steps(as_lazy(volume), out, (1, 3, 3), device="cpu", resume=True))
+        run_to_end(enhance_blockwise_steps(as_lazy(volume), out, (1, 3, 3), device="cpu", resume=True))
 
 
 def test_existing_output_is_never_replaced_without_overwrite(tmp_path, volume, trained):
@@ -161,8 +162,10 @@ def test_large_output_has_a_readable_pyramid(tmp_path):
 
 
 def test_blockwise_denoising_equals_whole_stack_denoising(tmp_path):
-    from self_vision.core.denoise import DenoiseOptions, apply_denoiser, denoise_steps
-    from self_vision.core.large import denoise_large_steps
+    from self_vision.core.blockwise.run import denoise_blockwise_steps
+    from self_vision.core.denoise.inference import apply_denoiser
+    from self_vision.core.denoise.options import DenoiseOptions
+    from self_vision.core.denoise.run import denoise_steps
 
     rng = np.random.default_rng(0)
     clean = synthetic_neurons(shape=(16, 64, 64), seed=4)
@@ -172,7 +175,7 @@ def test_blockwise_denoising_equals_whole_stack_denoising(tmp_path):
     whole = n.inverse(apply_denoiser(trained.model, n.forward(noisy), "ZYX", device=__import__("torch").device("cpu")))
     out = tmp_path / "d.zarr"
     result = run_to_end(
-        denoise_large_steps(
+        denoise_blockwise_steps(
             as_lazy(noisy), out, model=trained.model, device="cpu", chunks=(8, 32, 32), block_output=8 * 32 * 32
         )
     )
@@ -181,6 +184,6 @@ def test_blockwise_denoising_equals_whole_stack_denoising(tmp_path):
     np.testing.assert_allclose(got, whole, atol=1e-4 * np.ptp(whole))
     # and trained from a sample, through the same engine
     fresh = run_to_end(
-        denoise_large_steps(as_lazy(noisy), tmp_path / "t.zarr", options=DenoiseOptions(steps=3, seed=0), device="cpu")
+        denoise_blockwise_steps(as_lazy(noisy), tmp_path / "t.zarr", options=DenoiseOptions(steps=3, seed=0), device="cpu")
     )
     assert fresh.train_seconds > 0 and is_complete(tmp_path / "t.zarr")

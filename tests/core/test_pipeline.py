@@ -3,16 +3,12 @@ import pytest
 import torch
 
 from self_vision.core.degrade import degrade
+from self_vision.core.enhance.enhancer import load_model, save_model
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.core.enhance.planning import plan_path
+from self_vision.core.enhance.run import apply_model_steps, enhance_steps
 from self_vision.core.errors import DataError, UsageError
-from self_vision.core.pipeline import (
-    EnhanceOptions,
-    apply_model_steps,
-    enhance_steps,
-    load_model,
-    plan_path,
-    run_to_end,
-    save_model,
-)
+from self_vision.core.events import run_to_end
 from self_vision.core.sample import synthetic_neurons
 
 
@@ -104,7 +100,7 @@ def test_model_for_other_rank_is_refused(volume):
 
 
 def test_paper_configuration(volume):
-    from self_vision.core.pipeline import paper_options
+    from self_vision.core.enhance.options import paper_options
 
     options = paper_options(steps=5, seed=0)
     result = run_to_end(enhance_steps(volume, (2, 2, 2), voxel_size=(2.0, 0.5, 0.5), options=options, device="cpu"))

@@ -5,10 +5,12 @@ import pytest
 import torch
 
 from self_vision.core.degrade import cubic_upsample
-from self_vision.core.pipeline import EnhanceOptions, enhance_steps, run_to_end
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.core.enhance.run import enhance_steps
+from self_vision.core.enhance.selfcheck import MIN_GAIN_DB, SelfCheck, split_holdout
+from self_vision.core.events import run_to_end
 from self_vision.core.quality import degrade_array, score
 from self_vision.core.sample import synthetic_shapes
-from self_vision.core.selfcheck import MIN_GAIN_DB, SelfCheck, split_holdout
 
 FACTOR = (1, 2, 2)
 

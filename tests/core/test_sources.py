@@ -8,8 +8,8 @@ import tifffile
 import zarr
 
 from self_vision.core.errors import DataError, UsageError
-from self_vision.core.io import write_tiff
-from self_vision.core.sources import SourceSpec, as_lazy, is_zarr_path, open_lazy
+from self_vision.core.io.lazy import SourceSpec, as_lazy, is_zarr_path, open_lazy
+from self_vision.core.io.writing import write_tiff
 
 
 @pytest.fixture

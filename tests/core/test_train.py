@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 import torch
 
+from self_vision.core.enhance.training import train_model
 from self_vision.core.errors import CancelledError
-from self_vision.core.events import CancelToken, TrainProgress
+from self_vision.core.events import CancelToken, TrainProgress, run_to_end
+from self_vision.core.fit import TrainSettings
 from self_vision.core.model import ModelConfig, SelfVisionNet
 from self_vision.core.patches import PatchSampler
-from self_vision.core.pipeline import run_to_end
 from self_vision.core.sample import synthetic_neurons
-from self_vision.core.train import TrainSettings, train_model
 
 CPU = torch.device("cpu")
 
@@ -88,7 +88,7 @@ def test_seeded_runs_are_reproducible(volume):
 
 
 def test_poisson_gaussian_noise_reaches_the_training_inputs(volume, monkeypatch):
-    import self_vision.core.train as train_module
+    import self_vision.core.enhance.training as train_module
 
     seen = []
     original = train_module.add_poisson_gaussian

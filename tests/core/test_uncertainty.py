@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from self_vision.core.degrade import add_poisson_gaussian
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.api import RunRequest
+from self_vision.api import run as dispatch
+from self_vision.core.enhance.uncertainty import local_rms
 from self_vision.core.errors import DataError
-from self_vision.core.events import TrainProgress
-from self_vision.core.pipeline import EnhanceOptions, run_to_end
+from self_vision.core.events import TrainProgress, run_to_end
 from self_vision.core.quality import degrade_array
 from self_vision.core.sample import synthetic_neurons
-from self_vision.core.uncertainty import enhance_with_uncertainty_steps, local_rms
 
 FACTOR = (1, 2, 2)
 
@@ -22,10 +24,15 @@ def quick(**overrides: object) -> EnhanceOptions:
     return EnhanceOptions(**settings)  # type: ignore[arg-type]
 
 
-def run(volume: np.ndarray, options: EnhanceOptions | None = None, **kwargs):
-    return run_to_end(
-        enhance_with_uncertainty_steps(volume, FACTOR, options=options or quick(), device="cpu", **kwargs)
+def uncertain(volume: np.ndarray, factor=FACTOR, options: EnhanceOptions | None = None, **kwargs) -> RunRequest:
+    """A request for an enhancement with its uncertainty map (through the one dispatcher)."""
+    return RunRequest(
+        "enhance", volume, factor, options=options or quick(), device="cpu", uncertainty=True, **kwargs
     )
+
+
+def run(volume: np.ndarray, options: EnhanceOptions | None = None, **kwargs):
+    return run_to_end(dispatch(uncertain(volume, options=options, **kwargs)))
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +86,7 @@ def test_uncertainty_for_an_applied_model(small_volume: np.ndarray) -> None:
 
 def test_too_thin_stack_fails_before_training() -> None:
     volume = synthetic_neurons((3, 32, 32), seed=0)  # 3 slices, 2x axial: 1 slice after one more degradation
-    gen = enhance_with_uncertainty_steps(
-        volume, (2, 2, 2), voxel_size=(1.0, 0.5, 0.5), options=quick(), device="cpu", name="thin.tif"
-    )
+    gen = dispatch(uncertain(volume, (2, 2, 2), voxel_size=(1.0, 0.5, 0.5), name="thin.tif"))
     events = []
     with pytest.raises(DataError, match=r"thin\.tif: axis Z has 3 voxels, too few for an uncertainty map"):
         for event in gen:

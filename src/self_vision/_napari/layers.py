@@ -70,7 +70,7 @@ def is_large(layer: Any, factor: Sequence[int]) -> bool:
 def lazy_volume(layer: Any, world_point: Sequence[float] | None = None) -> tuple[Any, tuple[int, ...]]:
     """The 2D/3D volume to enhance as a lazy :class:`~self_vision.core.sources.LazyVolume` (finest level of a
     multiscale layer; leading axes at ``world_point``) and the leading-axes index used. Nothing is read."""
-    from ..core.sources import as_lazy
+    from ..core.io.lazy import as_lazy
 
     data = layer.data[0] if layer.multiscale else layer.data
     nd = spatial_ndim(layer)

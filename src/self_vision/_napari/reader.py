@@ -27,7 +27,7 @@ def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerD
 
 def read_zarrs(path: str | list[str]) -> list[LayerData]:
     """A lazily loaded layer per Zarr / OME-Zarr image: multiscale when it has a pyramid, voxel size as scale."""
-    from ..core.sources import open_pyramid
+    from ..core.io.lazy import open_pyramid
 
     layers = []
     for p in [path] if isinstance(path, str) else list(path):
@@ -53,7 +53,7 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
     import tifffile
 
     from ..core.errors import DataError
-    from ..core.io import physical_sizes
+    from ..core.io.metadata import physical_sizes
 
     path = Path(path)
     try:

@@ -414,7 +414,7 @@ class EnhanceWidget(QWidget):
 
     def options(self) -> Any:
         """The EnhanceOptions the current settings describe."""
-        from ..core.pipeline import EnhanceOptions
+        from ..core.enhance.options import EnhanceOptions
 
         steps = self.steps_spin.value() or None
         return EnhanceOptions(
@@ -430,7 +430,7 @@ class EnhanceWidget(QWidget):
 
     def denoise_options(self) -> Any:
         """The DenoiseOptions the current settings describe (steps, time, seed and tiles shared with enhancing)."""
-        from ..core.denoise import DenoiseOptions
+        from ..core.denoise.options import DenoiseOptions
 
         steps = self.steps_spin.value() or None
         return DenoiseOptions(
@@ -608,7 +608,7 @@ class EnhanceWidget(QWidget):
             self.model = result.model
         try:
             if hasattr(result, "blocks"):  # block-wise: open what was written, lazily
-                from ..core.sources import open_pyramid
+                from ..core.io.lazy import open_pyramid
 
                 levels = open_pyramid(result.path)[0]
                 self._add_result(layer, levels if len(levels) > 1 else levels[0], factor, index, mode=mode)
@@ -713,8 +713,8 @@ class EnhanceWidget(QWidget):
                 return None
             if not path.endswith(".pt"):
                 path += ".pt"
+        from ..core.enhance.enhancer import save_model
         from ..core.errors import SelfVisionError
-        from ..core.pipeline import save_model
 
         try:
             written = save_model(self.model, path)
@@ -731,8 +731,8 @@ class EnhanceWidget(QWidget):
             path, _ = QFileDialog.getOpenFileName(self, "Load Self-Vision model", "", filters)
             if not path:
                 return False
+        from ..core.enhance.enhancer import load_model
         from ..core.errors import SelfVisionError
-        from ..core.pipeline import load_model
 
         try:
             model = load_model(path)

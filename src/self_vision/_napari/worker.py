@@ -1,6 +1,7 @@
 """Background runs for the dock widget: a plain generator around the core, started in napari's ``thread_worker``.
 
-:func:`run_events` holds no Qt and touches no viewer: it drives the core generator, forwards stage and
+:func:`run_events` holds no Qt and touches no viewer: it drives :func:`self_vision.api.run` (the one dispatcher),
+forwards stage and
 inference events, batches training steps into at most ~10 :class:`TrainBatch` updates per second (so the
 GUI thread is never flooded with signals) and returns the core's ``EnhanceResult``. With
 ``RunRequest.volumes`` set it then applies the trained model to every 3D volume of the leading axes
@@ -20,9 +21,12 @@ import numpy as np
 if TYPE_CHECKING:  # heavy imports stay out of module top level (napari starts fast)
     from napari.qt.threading import GeneratorWorker
 
-    from ..core.denoise import DenoiseOptions, DenoiseResult
+    from ..core.denoise.options import DenoiseOptions
+    from ..core.denoise.result import DenoiseResult
+    from ..core.enhance.enhancer import Enhancer
+    from ..core.enhance.options import EnhanceOptions
+    from ..core.enhance.run import EnhanceResult
     from ..core.events import CancelToken, TrainProgress
-    from ..core.pipeline import EnhanceOptions, Enhancer, EnhanceResult
 
 #: Seconds between two training updates sent to the GUI thread.
 UPDATE_INTERVAL = 0.1
@@ -53,6 +57,26 @@ class RunRequest:
     large_output: str | None = None
     lazy: Any = None
 
+    def to_core(self) -> Any:
+        """The :class:`self_vision.api.RunRequest` of this run (applying a model is enhancing)."""
+        from ..api import Blockwise
+        from ..api import RunRequest as CoreRequest
+
+        blockwise = None if self.large_output is None else Blockwise(self.lazy, self.large_output, resume=True)
+        task = "enhance" if self.model is not None else self.mode
+        return CoreRequest(
+            task,
+            self.data,
+            self.factor,
+            self.voxel_size,
+            self.options,
+            self.denoise_options,
+            self.denoise_mode,
+            self.model,
+            self.device,
+            blockwise=blockwise,
+        )
+
 
 @dataclass(frozen=True)
 class VolumeProgress:
@@ -79,9 +103,7 @@ def run_events(
     and, for every volume, VolumeProgress."""
     import torch
 
-    from ..core.chain import denoise_then_enhance_steps
-    from ..core.denoise import denoise_steps
-    from ..core.pipeline import apply_model_steps, enhance_steps
+    from ..api import run
 
     if num_threads:  # torch's intra-op thread count is per thread: match the GUI thread's setting
         torch.set_num_threads(num_threads)
@@ -91,55 +113,7 @@ def run_events(
         raise ValueError("block-wise runs enhance one volume")
     if request.volumes is not None and request.model is None and request.mode != "enhance":
         raise ValueError("every time point / channel is offered for enhancement only")
-    if request.large_output is not None:
-        from ..core.large import enhance_large_steps
-
-        gen = enhance_large_steps(
-            request.lazy,
-            request.large_output,
-            request.factor,
-            options=request.options,
-            model=request.model,
-            device=request.device,
-            cancel=cancel,
-            resume=True,
-        )
-    elif request.model is not None:
-        gen = apply_model_steps(request.model, request.data, voxel_size=request.voxel_size, device=request.device)
-    elif request.mode == "denoise":
-        gen = denoise_steps(
-            request.data,
-            request.denoise_mode,
-            voxel_size=request.voxel_size,
-            options=request.denoise_options,
-            device=request.device,
-            cancel=cancel,
-        )
-    elif request.mode == "denoise+enhance":
-        gen = denoise_then_enhance_steps(
-            request.data,
-            request.factor,
-            voxel_size=request.voxel_size,
-            enhance_options=request.options,
-            denoise_options=request.denoise_options,
-            device=request.device,
-            cancel=cancel,
-        )
-    else:
-        gen = enhance_steps(
-            request.data,
-            request.factor,
-            voxel_size=request.voxel_size,
-            options=request.options,
-            device=request.device,
-            cancel=cancel,
-        )
-        if request.options is not None and request.options.uncertainty:  # of the trained volume only
-            from ..core.uncertainty import with_uncertainty_steps
-
-            gen = with_uncertainty_steps(
-                gen, request.data, request.factor, device=request.device, options=request.options
-            )
+    gen = run(request.to_core(), cancel)
     try:
         result = yield from _forward(gen, cancel, interval)
         if request.volumes is not None:
@@ -197,15 +171,16 @@ def _every_volume(
     """
     from dataclasses import replace
 
+    from ..api import run
     from ..core.errors import CancelledError
     from ..core.events import InferProgress, StageInfo
-    from ..core.pipeline import apply_model_steps
 
     source = request.volumes
     lead = tuple(source.shape[: source.ndim - request.data.ndim])
     count = int(np.prod(lead))
     out = np.empty(lead + first.data.shape, dtype=first.data.dtype)
-    ensemble = bool(request.options.ensemble) if request.options is not None else False
+    options = None if request.options is None else replace(request.options, uncertainty=False)
+    apply = replace(request, model=first.model, options=options, volumes=None, large_output=None)
     for number, index in enumerate(np.ndindex(*lead)):
         if cancel.cancelled:
             raise CancelledError("cancelled by the user")
@@ -215,9 +190,7 @@ def _every_volume(
             continue
         yield StageInfo("volumes", f"applying the model to volume {number + 1}/{count} (index {index})")
         volume = np.array(source[index], copy=True)
-        gen = apply_model_steps(
-            first.model, volume, voxel_size=request.voxel_size, device=request.device, ensemble=ensemble
-        )
+        gen = run(replace(apply, data=volume).to_core())
         try:
             while True:
                 try:

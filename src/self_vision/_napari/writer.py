@@ -10,7 +10,8 @@ def write_image(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     import numpy as np
 
     from ..core.errors import UsageError
-    from ..core.io import normalize_unit, write_tiff
+    from ..core.io.units import normalize_unit
+    from ..core.io.writing import write_tiff
 
     if meta.get("rgb"):
         raise UsageError(f"{path}: RGB layers are not written by Self-Vision; use napari's built-in TIFF writer")

@@ -34,3 +34,9 @@ class CancelledError(SelfVisionError):
     """The run was cancelled by the user."""
 
     exit_code = 1
+
+
+def one_line(exc: BaseException | str) -> str:
+    """An exception message on one line, not too long."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 
@@ -51,3 +52,14 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+
+def run_to_end(gen: Generator[Event, None, object], progress: Callable[[Event], None] | None = None) -> object:
+    """Drive a generator to its end, passing each event to ``progress``; return its result."""
+    while True:
+        try:
+            event = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if progress is not None:
+            progress(event)

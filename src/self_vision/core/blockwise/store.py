@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, UsageError
+from ..errors import DataError, UsageError
 
 PARTIAL_SUFFIX = ".partial"
 STATE = ".self_vision"

@@ -15,14 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .degrade import add_poisson_gaussian, crop_to_multiple, degrade
 from .errors import CancelledError
 from .events import CancelToken, TrainProgress
-from .model import SelfVisionNet
-from .patches import PatchSampler, augment
 
 
 @dataclass
@@ -30,7 +26,7 @@ class TrainSettings:
     """How one model is fitted."""
 
     steps: int | None = None
-    time_budget: float | None = 30.0
+    time_budget: float | None = None
     batch_size: int = 4
     learning_rate: float = 2e-3
     loss: str = "l1"  # "l1" or "l2"
@@ -57,7 +53,7 @@ class TrainLog:
         return float(np.mean(self.losses[-max(1, len(self.losses) // 10) :])) if self.losses else math.nan
 
 
-def _autocast(device: torch.device):
+def autocast_training(device: torch.device):
     return torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
@@ -105,36 +101,6 @@ def fit(
     log.steps = step
     log.seconds = time.perf_counter() - start
     return log
-
-
-def train_model(
-    model: SelfVisionNet,
-    sampler: PatchSampler,
-    settings: TrainSettings,
-    *,
-    device: torch.device,
-    rng: np.random.Generator,
-    rotate_lateral: bool,
-    stage: str = "model",
-    cancel: CancelToken | None = None,
-) -> Generator[TrainProgress, None, TrainLog]:
-    """Fit ``model`` to (degrade(patch), patch) pairs drawn from ``sampler``; yields one event per step."""
-    factor = model.factor
-
-    def batch_loss() -> torch.Tensor:
-        high = sampler.sample(settings.batch_size)
-        high = augment(high.reshape(len(high), *high.shape[-len(factor) :]), rng, rotate_lateral)
-        target = crop_to_multiple(torch.from_numpy(high).unsqueeze(1).to(device), factor)
-        low = degrade(target, factor, settings.operator, settings.psf_sigma)
-        if settings.noise_photons or settings.noise_sigma > 0:
-            noisy = add_poisson_gaussian(low.cpu().numpy(), settings.noise_photons, settings.noise_sigma, rng)
-            low = torch.from_numpy(noisy).to(device)
-        with _autocast(device):
-            pred = model(low)
-        pred = pred.float()
-        return F.l1_loss(pred, target) if settings.loss == "l1" else F.mse_loss(pred, target)
-
-    return (yield from fit(model, batch_loss, settings, device=device, stage=stage, cancel=cancel))
 
 
 def _progress_fraction(step: int, elapsed: float, settings: TrainSettings) -> float:

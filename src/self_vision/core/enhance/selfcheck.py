@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .degrade import back_project, cubic_upsample
-from .infer import predict_planes
-from .quality import back_projection_baseline, crop_reference, degrade_array, score
-from .validate import MIN_LOW_RES
+from ..degrade import back_project, cubic_upsample
+from ..infer import predict_planes
+from ..quality import back_projection_baseline, crop_reference, degrade_array, score
+from ..validate import MIN_LOW_RES
 
 #: Fraction of the last axis held out of training for the self-check.
 HOLDOUT_FRACTION = 0.25

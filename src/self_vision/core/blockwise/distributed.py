@@ -13,9 +13,9 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .blocks import BlockPlan
-from .events import CancelToken
-from .sources import LazyVolume, SourceSpec
+from ..events import CancelToken
+from ..io.lazy import LazyVolume, SourceSpec
+from .plan import BlockPlan
 
 # per worker process: model key -> model (Enhancer or DenoiseNet), input spec -> opened volume
 _MODELS: dict[str, Any] = {}
@@ -26,7 +26,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, threads_pe
     """A client for ``scheduler`` (an address) or for a new LocalCluster of ``workers`` processes."""
     from distributed import Client, LocalCluster
 
-    from .errors import UsageError
+    from ..errors import UsageError
 
     if scheduler:
         try:
@@ -61,8 +61,8 @@ def run_blocks(
     """Submit ``pending`` blocks; yield each block index as its output is written. Cancel stops submitting."""
     from distributed import as_completed
 
-    from .errors import CancelledError
-    from .large import block_model_state
+    from ..errors import CancelledError
+    from .models import block_model_state
 
     state = block_model_state(model)
     key = _model_key(state)
@@ -90,7 +90,7 @@ def _block_task(job: Any, spec: SourceSpec, plan: BlockPlan, index: int, key: st
     """Runs on a worker: enhance block ``index`` and write it (the model comes from the worker's cache)."""
     import torch
 
-    from .large import _run_block, block_model_from_state
+    from .models import block_model_from_state, run_block
     from .store import write_block
 
     if torch.get_num_threads() != threads:
@@ -102,7 +102,7 @@ def _block_task(job: Any, spec: SourceSpec, plan: BlockPlan, index: int, key: st
     if volume is None:
         volume = _VOLUMES[spec] = spec.open()
     block = plan.block(index)
-    write_block(job.store, index, block.output, _run_block(job, volume, block, model))
+    write_block(job.store, index, block.output, run_block(job, volume, block, model))
     return index
 
 

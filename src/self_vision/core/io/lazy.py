@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError, UsageError
-from .io import MICRON, _plan_axes, normalize_unit
+from ..errors import DataError, UsageError
+from .tiff import plan_axes
+from .units import MICRON, normalize_unit
 
 ZARR_SUFFIXES = (".zarr",)
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8")
@@ -94,7 +95,8 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
     import tifffile
     import zarr
 
-    from .io import _voxel_size_for, physical_sizes
+    from .metadata import physical_sizes
+    from .tiff import voxel_size_for
 
     try:
         with tifffile.TiffFile(path) as tif:
@@ -104,7 +106,7 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
             axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
             sizes = physical_sizes(tif, series)
             mappable = series.dataoffset is not None
-        index, kept_axes = _plan_axes(path, axes, shape, channel=channel, timepoint=timepoint)
+        index, kept_axes = plan_axes(path, axes, shape, channel=channel, timepoint=timepoint)
         if mappable:  # uncompressed and contiguous: the OS pages it in on demand
             raw: Any = tifffile.memmap(path, mode="r")
             raw = raw.reshape(shape)
@@ -117,7 +119,7 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
     except (OSError, ValueError, tifffile.TiffFileError) as exc:
         raise DataError(f"{path}: not a readable TIFF file ({exc}); check that it is a complete TIFF image") from None
     array = raw if isinstance(raw, da.Array) else da.from_array(raw, chunks=_chunks_for(raw))
-    voxel_size, unit = _voxel_size_for(kept_axes, sizes)
+    voxel_size, unit = voxel_size_for(kept_axes, sizes)
     return LazyVolume(array[index], voxel_size, unit, kept_axes)
 
 
@@ -125,7 +127,7 @@ def _open_zarr(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
     import dask.array as da
 
     levels, axes, voxel_size, unit = _zarr_levels(path)
-    index, kept_axes = _plan_axes(
+    index, kept_axes = plan_axes(
         path, axes, tuple(int(n) for n in levels[0].shape), channel=channel, timepoint=timepoint
     )
     if voxel_size is not None:

@@ -13,16 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import UsageError
-
-#: Output chunk edge (voxels) along Y and X when none is given: 256² x a few planes ≈ 1–8 MB of float32.
-DEFAULT_LATERAL_CHUNK = 256
-#: Output planes per chunk along Z when none is given (the whole output when it has fewer).
-DEFAULT_AXIAL_CHUNK = 64
-#: Target output voxels per block: 128 MB of float32 output, ~1 GB while it is computed (halo overhead ~25%).
-DEFAULT_BLOCK_OUTPUT = 2**25
-#: Low-resolution voxels read beyond each block's edge; see ``tests/core/test_large.py`` for the seam test.
-DEFAULT_HALO = 16
+from ... import defaults
+from ..errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -43,7 +35,7 @@ class BlockPlan:
     factor: tuple[int, ...]
     chunks: tuple[int, ...]  # output chunk shape (each a multiple of its factor)
     block_chunks: tuple[int, ...]  # chunks per block along each axis
-    halo: int = DEFAULT_HALO
+    halo: int = defaults.BLOCK_HALO
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -101,15 +93,19 @@ def plan_blocks(
     factor: Sequence[int],
     *,
     chunks: Sequence[int] | None = None,
-    block_output: int = DEFAULT_BLOCK_OUTPUT,
-    halo: int = DEFAULT_HALO,
+    block_output: int | None = None,
+    halo: int = defaults.BLOCK_HALO,
 ) -> BlockPlan:
-    """Choose output chunks (multiples of the factor) and how many of them make one block."""
+    """Choose output chunks (multiples of the factor) and how many of them make one block.
+
+    ``block_output``: the most output voxels of one block (default :data:`defaults.BLOCK_OUTPUT_VOXELS`).
+    """
+    block_output = block_output or defaults.BLOCK_OUTPUT_VOXELS
     shape = tuple(int(s) for s in shape)
     factor = tuple(int(f) for f in factor)
     out = [s * f for s, f in zip(shape, factor, strict=True)]
     if chunks is None:
-        default = [DEFAULT_AXIAL_CHUNK] * (len(shape) - 2) + [DEFAULT_LATERAL_CHUNK] * 2
+        default = [defaults.OUTPUT_CHUNK_AXIAL] * (len(shape) - 2) + [defaults.OUTPUT_CHUNK_LATERAL] * 2
         chunks = [min(c, o) for c, o in zip(default[-len(shape) :], out, strict=True)]
     if len(chunks) != len(shape):
         raise UsageError(f"chunks {tuple(chunks)}: give one size per axis ({len(shape)} axes)")
@@ -139,3 +135,7 @@ def _unravel(index: int, grid: Sequence[int]) -> tuple[int, ...]:
     if not 0 <= index < math.prod(grid):
         raise IndexError(f"block {index} out of range")
     return tuple(int(i) for i in np.unravel_index(index, tuple(grid)))
+
+
+def format_region(region: tuple[slice, ...]) -> str:
+    return "[" + ", ".join(f"{r.start}:{r.stop}" for r in region) + "]"

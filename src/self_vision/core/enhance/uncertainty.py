@@ -23,13 +23,15 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from .degrade import upsample_linear
-from .devices import resolve_device
-from .errors import DataError
-from .events import CancelToken, Event, StageInfo
-from .pipeline import EnhanceOptions, Enhancer, EnhanceResult, apply_model_steps, enhance_steps
-from .quality import degrade_array
-from .validate import check_volume, parse_factor
+from ..degrade import upsample_linear
+from ..devices import resolve_device
+from ..errors import DataError
+from ..events import Event, StageInfo
+from ..quality import degrade_array
+from ..validate import check_volume, parse_factor
+from .enhancer import Enhancer
+from .options import EnhanceOptions
+from .run import EnhanceResult
 
 #: Voxels each upsampled axis must keep after the input is degraded once more.
 MIN_SLICES = 2
@@ -127,29 +129,3 @@ def with_uncertainty_steps(
     if u.shape != result.data.shape:  # never expected: the output grid is the input's times the factor
         raise DataError(f"{name}: uncertainty map {u.shape} does not match the result {result.data.shape}")
     return replace(result, uncertainty=u)
-
-
-def enhance_with_uncertainty_steps(
-    volume: np.ndarray,
-    factor: Sequence[int] | str | int,
-    *,
-    voxel_size: Sequence[float] | None = None,
-    options: EnhanceOptions | None = None,
-    device: str | torch.device = "auto",
-    cancel: CancelToken | None = None,
-    name: str = "input",
-    model: Enhancer | None = None,
-) -> Generator[Event, None, EnhanceResult]:
-    """Like :func:`enhance_steps` (or :func:`apply_model_steps` with ``model``), with ``result.uncertainty`` set."""
-    options = options or EnhanceOptions()
-    if model is not None:
-        factor = model.factor
-        gen = apply_model_steps(
-            model, volume, voxel_size=voxel_size, device=device, ensemble=options.ensemble, name=name
-        )
-    else:
-        gen = enhance_steps(
-            volume, factor, voxel_size=voxel_size, options=options, device=device, cancel=cancel, name=name
-        )
-    result = yield from with_uncertainty_steps(gen, volume, factor, device=device, options=options, name=name)
-    return result

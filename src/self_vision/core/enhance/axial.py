@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .degrade import degrade, gaussian_blur, resample_axis
+from ..degrade import degrade, gaussian_blur, resample_axis
 
 
 def _neighbour_correlation(stack: np.ndarray, axis: int) -> float:

@@ -19,27 +19,29 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import blocks as _blocks
-from .blocks import DEFAULT_HALO, Block, BlockPlan, plan_blocks
-from .devices import resolve_device
-from .errors import CancelledError, DataError, UsageError
-from .events import CancelToken, Event, InferProgress, StageInfo
-from .geometry import output_voxel_size
-from .intensity import Normalizer
-from .io import TIFF_OUTPUTS, check_output_path, write_tiff
-from .pipeline import EnhanceOptions, Enhancer, load_model, save_model, train_steps
-from .selfcheck import SelfCheck
-from .sources import LazyVolume
+from ... import defaults
+from ..devices import resolve_device
+from ..enhance.enhancer import Enhancer
+from ..enhance.options import EnhanceOptions
+from ..enhance.run import train_steps
+from ..enhance.selfcheck import SelfCheck
+from ..errors import CancelledError, DataError, UsageError
+from ..events import CancelToken, Event, InferProgress, StageInfo
+from ..geometry import output_voxel_size
+from ..intensity import Normalizer
+from ..io.lazy import LazyVolume
+from ..io.writing import TIFF_OUTPUTS, check_output_path, write_tiff
+from ..validate import check_size, check_volume, parse_factor
+from .models import BlockJob, load_block_model, run_block, save_block_model
+from .plan import BlockPlan, format_region, plan_blocks
 from .store import OutputStore, partial_path
-from .validate import check_size, check_volume, parse_factor
 
 #: Input voxels the model is trained on when the input is larger (a structure-rich region of it).
-DEFAULT_TRAIN_VOXELS = 8_000_000
 ZARR_OUTPUTS = (".zarr",)
 
 
 @dataclass
-class LargeResult:
+class BlockwiseResult:
     """Where the enhanced volume was written and how the run went."""
 
     path: Path
@@ -55,21 +57,7 @@ class LargeResult:
     self_check: SelfCheck | None = None
 
 
-@dataclass(frozen=True)
-class BlockJob:
-    """Everything a worker needs besides the block and the model (small and picklable)."""
-
-    store: str  # the partial output folder
-    low: float  # the normaliser the model was trained under
-    high: float
-    device: str = "cpu"
-    ensemble: bool = False
-    precision: str = "auto"
-    threads: int | None = None  # torch threads inside a worker process
-    sis_inference: str = "halves"  # denoising: how a SiS net is applied (see core.denoise.SIS_INFERENCE)
-
-
-def is_large_output(path: str | Path) -> bool:
+def is_blockwise_output(path: str | Path) -> bool:
     """Outputs the block-wise path writes: OME-Zarr folders."""
     return Path(path).name.lower().endswith(ZARR_OUTPUTS)
 
@@ -104,7 +92,7 @@ def training_region(volume: LazyVolume, factor: Sequence[int], max_voxels: int) 
     return best[1]
 
 
-def enhance_large_steps(
+def enhance_blockwise_steps(
     volume: LazyVolume,
     output: str | Path,
     factor: Sequence[int] | str | int | None,
@@ -117,10 +105,10 @@ def enhance_large_steps(
     overwrite: bool = False,
     chunks: Sequence[int] | None = None,
     block_output: int | None = None,
-    halo: int = DEFAULT_HALO,
-    train_voxels: int = DEFAULT_TRAIN_VOXELS,
+    halo: int = defaults.BLOCK_HALO,
+    train_voxels: int = defaults.TRAIN_VOXELS,
     client: Any = None,
-) -> Generator[Event, None, LargeResult]:
+) -> Generator[Event, None, BlockwiseResult]:
     """Train on a sample of ``volume`` (or use ``model``) and write it enhanced to ``output``, block by block.
 
     ``output``: an OME-Zarr folder (``*.zarr``, with a multiscale pyramid) or a TIFF (BigTIFF beyond 4 GB,
@@ -165,7 +153,7 @@ def enhance_large_steps(
     )
 
 
-def denoise_large_steps(
+def denoise_blockwise_steps(
     volume: LazyVolume,
     output: str | Path,
     *,
@@ -177,10 +165,10 @@ def denoise_large_steps(
     overwrite: bool = False,
     chunks: Sequence[int] | None = None,
     block_output: int | None = None,
-    halo: int = DEFAULT_HALO,
-    train_voxels: int = DEFAULT_TRAIN_VOXELS,
+    halo: int = defaults.BLOCK_HALO,
+    train_voxels: int = defaults.TRAIN_VOXELS,
     client: Any = None,
-) -> Generator[Event, None, LargeResult]:
+) -> Generator[Event, None, BlockwiseResult]:
     """SiS-denoise a z-stack larger than memory: learn on a structured window (all its slices), then
     denoise block by block into ``output`` — the same blocks, halo, resume and cluster as enhancing.
 
@@ -188,7 +176,8 @@ def denoise_large_steps(
     so blocks match whole-stack denoising (a model with FNSM filters each block's own spectrum instead of the
     whole stack's: close, not identical).
     """
-    from .denoise import DenoiseOptions, denoise_steps
+    from ..denoise.options import DenoiseOptions
+    from ..denoise.run import denoise_steps
 
     dev = resolve_device(device)
     if len(volume.shape) != 3:
@@ -239,13 +228,13 @@ def blockwise_steps(
     overwrite: bool = False,
     chunks: Sequence[int] | None = None,
     block_output: int | None = None,
-    halo: int = DEFAULT_HALO,
-    train_voxels: int = DEFAULT_TRAIN_VOXELS,
+    halo: int = defaults.BLOCK_HALO,
+    train_voxels: int = defaults.TRAIN_VOXELS,
     client: Any = None,
     ensemble: bool = False,
     precision: str = "auto",
     sis_inference: str = "halves",
-) -> Generator[Event, None, LargeResult]:
+) -> Generator[Event, None, BlockwiseResult]:
     """The block-wise run shared by enhancing and denoising: sample, ``train(sample)``, blocks, finish.
 
     ``train`` is a generator function taking the training sample and returning ``(model, normalizer,
@@ -253,7 +242,7 @@ def blockwise_steps(
     """
     final = Path(output).expanduser()
     tiff = final.suffix.lower() in TIFF_OUTPUTS
-    if not tiff and not is_large_output(final):
+    if not tiff and not is_blockwise_output(final):
         raise UsageError(f"{final}: give an OME-Zarr folder (name ending .zarr) or a .tif file as the output")
     _check_final(final, overwrite)
     store = OutputStore(final)
@@ -290,13 +279,11 @@ def blockwise_steps(
         check_size(volume.shape, factor, name)
         region = training_region(volume, factor, train_voxels)
         sample = volume.read(region)
-        check_volume(sample, f"{name} (training region {_fmt_region(region)})")
-        yield StageInfo("sample", f"training on region {_fmt_region(region)} of {_fmt_shape(volume.shape)}")
+        check_volume(sample, f"{name} (training region {format_region(region)})")
+        yield StageInfo("sample", f"training on region {format_region(region)} of {_fmt_shape(volume.shape)}")
         model, normalizer, trained_check, train_seconds = yield from train(sample)
         del sample
-        plan = plan_blocks(
-            volume.shape, factor, chunks=chunks, block_output=block_output or _blocks.DEFAULT_BLOCK_OUTPUT, halo=halo
-        )
+        plan = plan_blocks(volume.shape, factor, chunks=chunks, block_output=block_output, halo=halo)
         store.create(
             plan.output_shape,
             plan.chunks,
@@ -327,7 +314,7 @@ def blockwise_steps(
             if cancel is not None and cancel.cancelled:
                 raise _cancelled(store, len(done) + finished, len(plan))
             block = plan.block(pending[finished])
-            store.write_block(block.index, block.output, _run_block(job, volume, block, model))
+            store.write_block(block.index, block.output, run_block(job, volume, block, model))
             yield InferProgress("blocks", resumed + finished + 1, len(plan))
     else:
         from .distributed import run_blocks
@@ -353,7 +340,7 @@ def blockwise_steps(
         store.finish(voxel_size=voxel, unit=run["unit"], overwrite=overwrite, name=final.stem)
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    return LargeResult(
+    return BlockwiseResult(
         final,
         plan.output_shape,
         voxel,
@@ -366,64 +353,6 @@ def blockwise_steps(
         region,
         trained_check,
     )
-
-
-# --------------------------------------------------------------------------------------------- the two kinds
-
-
-def apply_block_model(model: Any, x: np.ndarray, device: torch.device, job: BlockJob) -> np.ndarray:
-    """Enhance (an :class:`Enhancer`) or denoise (a ``DenoiseNet``) one normalised block."""
-    if isinstance(model, Enhancer):
-        return model.apply(x, device=device, ensemble=job.ensemble, precision=job.precision)
-    from .denoise import apply_denoiser
-
-    return apply_denoiser(model, x, "ZYX"[-x.ndim :], device=device, sis_inference=job.sis_inference)
-
-
-def block_model_state(model: Any) -> dict:
-    """Plain tensors and settings to ship a model to workers."""
-    if isinstance(model, Enhancer):
-        return model.to_dict()
-    from .denoise import denoiser_to_dict
-
-    return denoiser_to_dict(model)
-
-
-def block_model_from_state(state: dict) -> Any:
-    from .pipeline import MODEL_FORMAT
-
-    if state.get("format") == MODEL_FORMAT:
-        return Enhancer.from_dict(state)
-    from .denoise import denoiser_from_dict
-
-    return denoiser_from_dict(state)
-
-
-def save_block_model(model: Any, path: Path) -> None:
-    if isinstance(model, Enhancer):
-        save_model(model, path)
-    else:
-        from .denoise import save_denoiser
-
-        save_denoiser(model, path)
-
-
-def load_block_model(path: Path, kind: str) -> Any:
-    if kind == "enhance":
-        return load_model(path)
-    from .denoise import load_denoiser
-
-    return load_denoiser(path)
-
-
-def _run_block(job: BlockJob, volume: LazyVolume, block: Block, model: Any) -> np.ndarray:
-    """The output voxels of one block, in the input's intensity units (float32)."""
-    x = volume.read(block.read)
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        raise DataError(f"{volume.name}: NaN/Inf voxels in region {_fmt_region(block.read)}; replace them first")
-    normalizer = Normalizer(job.low, job.high)
-    y = apply_block_model(model, normalizer.forward(x), torch.device(job.device), job)
-    return normalizer.inverse(np.ascontiguousarray(y[block.keep]), inplace=True)
 
 
 def _check_final(final: Path, overwrite: bool) -> None:
@@ -442,10 +371,6 @@ def _cancelled(store: OutputStore, done: int, total: int) -> CancelledError:
     return CancelledError(
         f"cancelled: {done} of {total} blocks are saved in {store.path}; run again with --resume to continue"
     )
-
-
-def _fmt_region(region: tuple[slice, ...]) -> str:
-    return "[" + ", ".join(f"{r.start}:{r.stop}" for r in region) + "]"
 
 
 def _fmt_shape(shape: Sequence[int]) -> str:

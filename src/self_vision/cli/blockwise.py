@@ -1,5 +1,6 @@
 """``self-vision enhance`` / ``denoise`` for volumes larger than memory: block-wise into OME-Zarr / BigTIFF,
-resumable, optionally on a dask.distributed cluster. Parses and prints; the work is in :mod:`.core.large`."""
+resumable, optionally on a dask.distributed cluster. Parses and prints; the work is in
+:mod:`self_vision.core.blockwise`."""
 
 from __future__ import annotations
 
@@ -10,13 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .core.errors import UsageError
-
-#: Outputs estimated larger than this (bytes, float32) are enhanced block by block even as TIFF.
-BLOCKWISE_OUTPUT_BYTES = 4 * 2**30
+from ..core.errors import UsageError
+from ..defaults import BLOCKWISE_OUTPUT_BYTES
 
 
-def add_large_options(parser: argparse.ArgumentParser) -> None:
+def add_blockwise_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("large volumes (block-wise; automatic for .zarr input/output and huge outputs)")
     group.add_argument("--resume", action="store_true", help="continue an interrupted block-wise run (OUT.partial)")
     group.add_argument("--workers", type=int, default=None, metavar="N", help="a local dask cluster of N processes")
@@ -36,10 +35,10 @@ def add_large_options(parser: argparse.ArgumentParser) -> None:
 
 def wants_blocks(args: argparse.Namespace) -> bool:
     """Block-wise when asked for (Zarr in/out, resume, cluster, chunks) or when the output would be huge."""
-    from .core.large import is_large_output
-    from .core.sources import is_zarr_path
+    from ..core.blockwise.run import is_blockwise_output
+    from ..core.io.lazy import is_zarr_path
 
-    if is_zarr_path(args.input) or is_large_output(args.output):
+    if is_zarr_path(args.input) or is_blockwise_output(args.output):
         return True
     if args.resume or args.workers or args.scheduler or args.chunks or args.train_voxels or args.block_voxels:
         return True
@@ -51,10 +50,10 @@ def wants_blocks(args: argparse.Namespace) -> bool:
     return size * factor * 2 > BLOCKWISE_OUTPUT_BYTES  # 16-bit input -> float32 output
 
 
-def run_large(args: argparse.Namespace, options: object, voxel_size: tuple[float, ...] | None) -> int:
+def run_blockwise_enhance(args: argparse.Namespace, options: Any, voxel_size: tuple[float, ...] | None) -> int:
     """``self-vision enhance`` block by block."""
-    from .core.large import enhance_large_steps
-    from .core.pipeline import load_model
+    from ..api import RunRequest
+    from ..core.enhance.enhancer import load_model
 
     if getattr(args, "uncertainty", None) is not None:
         raise UsageError("--uncertainty is not available for block-wise (large or .zarr) runs")
@@ -66,28 +65,15 @@ def run_large(args: argparse.Namespace, options: object, voxel_size: tuple[float
     if model is None and args.factor is None and not args.resume:
         raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
 
-    def steps(volume, client, train_voxels):  # type: ignore[no-untyped-def]
-        return enhance_large_steps(
-            volume,
-            args.output,
-            args.factor if model is None else model.factor,
-            options=options,  # type: ignore[arg-type]
-            model=model,
-            device=args.device,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            chunks=_chunks(args.chunks),
-            block_output=args.block_voxels,
-            train_voxels=train_voxels,
-            client=client,
-        )
-
-    return _run_blockwise(args, steps, voxel_size, "enhanced")
+    request = RunRequest(
+        "enhance", factor=args.factor if model is None else model.factor, options=options, model=model
+    )
+    return _run_blockwise(args, request, voxel_size, "enhanced")
 
 
-def run_large_denoise(args: argparse.Namespace, options: object, model: object) -> int:
+def run_blockwise_denoise(args: argparse.Namespace, options: Any, model: Any) -> int:
     """``self-vision denoise`` block by block (SiS on a z-stack)."""
-    from .core.large import denoise_large_steps
+    from ..api import RunRequest
 
     if args.mode == "tis":
         raise UsageError(
@@ -98,30 +84,16 @@ def run_large_denoise(args: argparse.Namespace, options: object, model: object) 
             "block-wise runs keep their model inside the output (.self_vision/model.pt); drop --save-model"
         )
 
-    def steps(volume, client, train_voxels):  # type: ignore[no-untyped-def]
-        return denoise_large_steps(
-            volume,
-            args.output,
-            options=options,
-            model=model,
-            device=args.device,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            chunks=_chunks(args.chunks),
-            block_output=args.block_voxels,
-            train_voxels=train_voxels,
-            client=client,
-        )
-
-    return _run_blockwise(args, steps, None, "denoised")
+    request = RunRequest("denoise", denoise_options=options, model=model)
+    return _run_blockwise(args, request, None, "denoised")
 
 
-def _run_blockwise(args: argparse.Namespace, steps: Any, voxel_size: tuple[float, ...] | None, what: str) -> int:
-    """Open the input lazily, connect to a cluster if asked, drive ``steps`` with a progress bar, summarise."""
-    from .cli import STRICT_EXIT, _ProgressBar
-    from .core.large import DEFAULT_TRAIN_VOXELS
-    from .core.pipeline import run_to_end
-    from .core.sources import open_lazy
+def _run_blockwise(args: argparse.Namespace, request: Any, voxel_size: tuple[float, ...] | None, what: str) -> int:
+    """Open the input lazily, connect to a cluster if asked, run ``request`` block-wise with a progress bar."""
+    from ..api import Blockwise, run
+    from ..core.events import run_to_end
+    from ..core.io.lazy import open_lazy
+    from .common import STRICT_EXIT, ProgressBar
 
     if args.workers and args.scheduler:
         raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
@@ -134,13 +106,25 @@ def _run_blockwise(args: argparse.Namespace, steps: Any, voxel_size: tuple[float
         volume.voxel_size = voxel_size
     client = None
     if args.workers or args.scheduler:
-        from .core.distributed import connect
+        from ..core.blockwise.distributed import connect
 
         client = connect(args.scheduler, args.workers)
-    bar = _ProgressBar(not args.quiet)
+    bar = ProgressBar(not args.quiet)
     start = time.perf_counter()
     try:
-        result = run_to_end(steps(volume, client, args.train_voxels or DEFAULT_TRAIN_VOXELS), bar)
+        request.device = args.device
+        request.name = str(args.input)
+        request.blockwise = Blockwise(
+            volume,
+            args.output,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            chunks=_chunks(args.chunks),
+            block_output=args.block_voxels,
+            train_voxels=args.train_voxels,
+            client=client,
+        )
+        result = run_to_end(run(request), bar)
     except KeyboardInterrupt:
         bar.close()
         partial = Path(str(args.output) + ".partial")
@@ -150,7 +134,7 @@ def _run_blockwise(args: argparse.Namespace, steps: Any, voxel_size: tuple[float
     finally:
         bar.close()
         if client is not None:
-            from .core.distributed import close
+            from ..core.blockwise.distributed import close
 
             close(client)
     seconds = time.perf_counter() - start

@@ -14,10 +14,12 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from .denoise import DenoiseOptions, denoise_steps
+from .denoise.options import DenoiseOptions
+from .denoise.run import denoise_steps
+from .enhance.options import EnhanceOptions
+from .enhance.run import EnhanceResult, enhance_steps
 from .errors import CancelledError
 from .events import CancelToken, Event, StageInfo
-from .pipeline import EnhanceOptions, EnhanceResult, enhance_steps
 
 
 def denoise_then_enhance_steps(

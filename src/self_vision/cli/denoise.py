@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .cli_large import add_large_options
-from .core.errors import DataError, UsageError
+from ..core.errors import UsageError
+from .blockwise import add_blockwise_options
 
 
 def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
@@ -49,16 +48,16 @@ def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
         "--model", type=Path, default=None, metavar="PATH", help="apply a saved denoiser instead of training"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_large_options(p)
+    add_blockwise_options(p)
     return p
 
 
 def run_denoise(args: argparse.Namespace) -> int:
     """Handle ``self-vision denoise``."""
-    from .cli import _ProgressBar
-    from .core.denoise import DenoiseOptions
-    from .core.io import check_output_path
-    from .denoise_api import denoise, load_denoiser, save_denoiser
+    from ..core.denoise.options import DenoiseOptions
+    from ..core.io.writing import check_output_path
+    from ..api import denoise, load_denoiser, save_denoiser
+    from .common import ProgressBar
 
     if args.steps is not None and args.steps < 1:
         raise UsageError(f"--steps {args.steps}: give a positive number of steps")
@@ -77,10 +76,10 @@ def run_denoise(args: argparse.Namespace) -> int:
             )
         args.mode = model.config.mode
     args.mode = args.mode or "sis"
-    from .cli_large import run_large_denoise, wants_blocks
+    from .blockwise import run_blockwise_denoise, wants_blocks
 
     if wants_blocks(args):
-        from .core.denoise import DenoiseOptions
+        from ..core.denoise.options import DenoiseOptions
 
         options = DenoiseOptions(
             gamma=args.gar,
@@ -90,14 +89,14 @@ def run_denoise(args: argparse.Namespace) -> int:
             seed=args.seed,
             sis_inference=args.sis_inference,
         )
-        return run_large_denoise(args, options, model)
+        return run_blockwise_denoise(args, options, model)
     if args.mode == "tis" and args.timepoint is not None:
         raise UsageError("--timepoint: TiS learns from the time axis; omit --timepoint")
     check_output_path(args.output, overwrite=args.overwrite)
     if args.save_model is not None:
         _check_model_path(args.save_model, args.overwrite)
     data, voxel_size, unit, axes = _read(args)
-    bar = _ProgressBar(not args.quiet)
+    bar = ProgressBar(not args.quiet)
     start = time.perf_counter()
     try:
         result = denoise(
@@ -143,67 +142,20 @@ def _check_model_path(path: Path, overwrite: bool) -> None:
 
 def _read(args: argparse.Namespace) -> tuple[np.ndarray, tuple[float, ...] | None, str | None, str]:
     """(data, spatial voxel size, unit, axes): ZYX via core.io for SiS, TYX/TZYX with T kept for TiS."""
-    from .core.io import read_tiff
+    from ..core.io.tiff import read_tiff
 
     if args.mode == "sis":
         volume = read_tiff(args.input, channel=args.channel, timepoint=args.timepoint)
         return volume.data, volume.voxel_size, volume.unit, volume.axes
-    return _read_time_lapse(args.input, args.channel)
+    from ..core.io.tiff import read_time_lapse
 
-
-def _read_time_lapse(path: Path, channel: int | None) -> tuple[np.ndarray, tuple[float, ...] | None, str | None, str]:
-    """A TIFF with a T axis as (T,Y,X) or (T,Z,Y,X), one channel picked, singleton axes dropped."""
-    import tifffile
-
-    from .core import io
-
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataError(f"{path}: no such file; check the path")
-    try:
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
-            sizes = io.physical_sizes(tif, series)
-            data = np.asarray(series.asarray())
-    except Exception as exc:  # corrupt or foreign files: one line
-        raise DataError(f"{path}: not a readable TIFF file ({io._one_line(exc)})") from None
-    index: list[Any] = []
-    kept = ""
-    for a, n in zip(axes, shape, strict=True):
-        if a in "CS" and n > 1:
-            if channel is None:
-                raise UsageError(f"{path}: has {n} channels; choose one with --channel N (0 to {n - 1})")
-            if not 0 <= channel < n:
-                raise UsageError(f"{path}: --channel {channel} is out of range; the file has {n} channels")
-            index.append(channel)
-        elif n == 1 and a not in "YX":
-            index.append(0)
-        else:
-            index.append(slice(None))
-            kept += a
-    if kept not in ("TYX", "TZYX"):
-        raise DataError(f"{path}: has axes {kept} but TiS needs a time axis (TYX or TZYX); use --mode sis for z-stacks")
-    spatial = kept[1:]
-    found = [sizes.get(a) for a in spatial]
-    voxel = None
-    unit = None
-    if all(f is not None for f in found):
-        voxel = tuple(float(f[0]) for f in found if f is not None)
-        unit = next((f[1] for f in found if f is not None), None)
-    return np.ascontiguousarray(data[tuple(index)]), voxel, unit, kept
+    return read_time_lapse(args.input, args.channel)
 
 
 def _write(
     path: Path, data: np.ndarray, axes: str, voxel_size: tuple[float, ...] | None, unit: str | None, overwrite: bool
 ) -> None:
     """YX/ZYX, or TYX/TZYX as an ImageJ hyperstack, through core.io.write_tiff (atomic, never overwrites unasked)."""
-    from .core.io import write_tiff
+    from ..core.io.writing import write_tiff
 
     write_tiff(path, data, voxel_size=voxel_size, unit=unit or "µm", overwrite=overwrite, axes=axes)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from .cli import main
-
-    sys.exit(main(["denoise", *sys.argv[1:]]))

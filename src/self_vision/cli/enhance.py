@@ -1,0 +1,117 @@
+"""``self-vision enhance`` and ``self-vision evaluate``: parse, call the API, write, summarise."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from ..core.errors import UsageError
+from ..core.validate import parse_factor
+from .common import STRICT_EXIT, ProgressBar, enhance_options, read_volume, voxel_size_arg
+
+
+def run_enhance(args: argparse.Namespace) -> int:
+    from ..api import enhance
+    from ..core.enhance.enhancer import load_model, save_model
+    from ..core.io.writing import check_output_path, write_tiff
+    from .blockwise import run_blockwise_enhance, wants_blocks
+
+    options = enhance_options(args)
+    if wants_blocks(args):
+        return run_blockwise_enhance(args, options, voxel_size_arg(args.voxel_size))
+    check_output_path(args.output, overwrite=args.overwrite)
+    if args.save_model is not None:
+        check_output_path(args.save_model, overwrite=args.overwrite)
+    if args.uncertainty is not None:
+        if args.uncertainty.resolve() == args.output.resolve():
+            raise UsageError(f"--uncertainty {args.uncertainty}: is the output file too; choose another path")
+        check_output_path(args.uncertainty, overwrite=args.overwrite)
+    model = load_model(args.model) if args.model is not None else None
+    if model is None and args.factor is None:
+        raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
+    volume = read_volume(args, args.input)
+    if model is not None and args.factor is not None:
+        given = parse_factor(args.factor, volume.data.ndim)
+        if given != model.factor:
+            raise UsageError(f"--factor {args.factor} differs from the model's factor {model.factor}; omit --factor")
+    bar = ProgressBar(not args.quiet)
+    start = time.perf_counter()
+    try:
+        result = enhance(
+            volume.data,
+            args.factor if model is None else model.factor,
+            voxel_size=volume.voxel_size,
+            device=args.device,
+            model=model,
+            options=options,
+            progress=bar,
+            name=str(args.input),
+            uncertainty=args.uncertainty is not None,
+        )
+    finally:
+        bar.close()
+    write_tiff(
+        args.output, result.data, voxel_size=result.voxel_size, unit=volume.unit or "µm", overwrite=args.overwrite
+    )
+    if args.uncertainty is not None and result.uncertainty is not None:
+        write_tiff(
+            args.uncertainty,
+            result.uncertainty,
+            voxel_size=result.voxel_size,
+            unit=volume.unit or "µm",
+            overwrite=args.overwrite,
+        )
+    if args.save_model is not None:
+        save_model(result.model, args.save_model)
+    voxel = "" if result.voxel_size is None else " voxel " + "x".join(f"{v:g}" for v in result.voxel_size)
+    check = result.self_check
+    gain = "" if check is None or not check.gains else f"; self-check {check.gain:+.2f} dB vs cubic"
+    print(
+        f"self-vision: {args.input.name} {volume.data.shape} -> {args.output} {result.data.shape}{voxel} "
+        f"via {result.path}; trained {result.train_seconds:.1f} s, total {time.perf_counter() - start:.1f} s{gain}"
+    )
+    if check is not None and not check.trusted:
+        print(f"self-vision: warning: {check.summary()}", file=sys.stderr)
+        if args.strict:
+            return STRICT_EXIT
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from ..api import evaluate
+
+    options = enhance_options(args)
+    volume = read_volume(args, args.reference)
+    bar = ProgressBar(not args.quiet and not args.json)
+    try:
+        evaluation = evaluate(
+            volume.data,
+            args.factor,
+            voxel_size=volume.voxel_size,
+            device=args.device,
+            options=options,
+            progress=bar,
+            name=str(args.reference),
+        )
+    finally:
+        bar.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "factor": evaluation.factor,
+                    "path": evaluation.path,
+                    "train_seconds": evaluation.train_seconds,
+                    "scores": evaluation.scores,
+                }
+            )
+        )
+        return 0
+    cubic = evaluation.scores["cubic"]["psnr"]
+    print(f"{'method':<16} {'PSNR (dB)':>9} {'SSIM':>7} {'vs cubic':>9}")
+    for name, s in evaluation.scores.items():
+        print(f"{name:<16} {s['psnr']:>9.2f} {s['ssim']:>7.4f} {s['psnr'] - cubic:>+9.2f}")
+    print(f"path: {evaluation.path}; trained {evaluation.train_seconds:.1f} s")
+    return 0

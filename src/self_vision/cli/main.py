@@ -1,0 +1,92 @@
+"""The ``self-vision`` command: the parser and the dispatch to one module per command; no science here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..core.errors import SelfVisionError, UsageError
+from ..defaults import DEMO_TIME_BUDGET
+from .blockwise import add_blockwise_options
+from .common import STRICT_EXIT, add_input_options, add_run_options
+from .denoise import add_denoise_parser, run_denoise
+from .enhance import run_enhance, run_evaluate
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="self-vision", description="Zero-shot resolution enhancement of microscopy volumes."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    enhance = sub.add_parser("enhance", help="enhance a TIFF volume, learning from it alone")
+    enhance.add_argument("input", type=Path)
+    enhance.add_argument("-o", "--output", type=Path, required=True)
+    add_run_options(enhance, required_factor=False)  # --model brings its own factor
+    add_input_options(enhance)
+    enhance.add_argument("--save-model", type=Path, default=None, metavar="PATH", help="also save the trained model")
+    enhance.add_argument(
+        "--uncertainty",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write a per-voxel uncertainty TIFF (estimated error, in the input's units) next to the output",
+    )
+    enhance.add_argument("--model", type=Path, default=None, metavar="PATH", help="apply a saved model (no training)")
+    enhance.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    add_blockwise_options(enhance)
+    enhance.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"exit {STRICT_EXIT} (after writing) when the self-check does not show a gain over cubic",
+    )
+
+    evaluate = sub.add_parser("evaluate", help="degrade a reference, enhance it and score it vs cubic")
+    evaluate.add_argument("reference", type=Path)
+    add_run_options(evaluate)
+    add_input_options(evaluate)
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+
+    demo = sub.add_parser("demo", help="run on a built-in synthetic sample and write a figure")
+    demo.add_argument("--out", type=Path, default=Path("demo_out"))
+    demo.add_argument("--time-budget", type=float, default=DEMO_TIME_BUDGET, metavar="SECONDS")
+    demo.add_argument("--device", default="auto")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--overwrite", action="store_true", default=True, help=argparse.SUPPRESS)
+    add_denoise_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler: Callable[[argparse.Namespace], int] = {
+            "enhance": run_enhance,
+            "evaluate": run_evaluate,
+            "demo": run_demo_command,
+            "denoise": run_denoise,
+        }[args.command]
+        return handler(args)
+    except SelfVisionError as err:
+        print(f"self-vision: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("self-vision: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    from ..core.devices import resolve_device
+    from ..demo import run_demo
+
+    if args.time_budget <= 0:
+        raise UsageError(f"--time-budget {args.time_budget}: give a positive number of seconds")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out}: is a file, not a folder; choose a folder for the demo's outputs")
+    resolve_device(args.device)
+    run_demo(args.out, time_budget=args.time_budget, device=args.device, seed=args.seed)
+    return 0
+

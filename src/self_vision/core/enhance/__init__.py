@@ -1,0 +1,1 @@
+"""Zero-shot resolution enhancement (Self-Vision): options, planning, training, the model, the self-check."""

@@ -1,0 +1,89 @@
+"""What shapes an enhancement run besides the data: :class:`EnhanceOptions`, and the paper's recipe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, MAX_TILE_OUTPUT
+from ..errors import UsageError
+from ..fit import TrainSettings
+
+PATHS = ("auto", "3d", "lateral-axial")
+
+
+LOSSES = ("l1", "l2", "mixed")
+
+
+@dataclass
+class EnhanceOptions:
+    """Everything that shapes a run besides the data; defaults suit a laptop CPU."""
+
+    path: str = "auto"
+    steps: int | None = None  # per run; split over stages
+    time_budget: float | None = None  # seconds of training per run; default 40 s when steps is None too
+    operator: str = "area"
+    psf_sigma: float = 0.5
+    back_projection: int = 10  # rounds of data consistency after the network; 0 = the network alone
+    ensemble: bool = False
+    seed: int | None = DEFAULT_SEED
+    batch_size: int | None = None
+    learning_rate: float = 2e-3
+    loss: str = "mixed"  # l1, l2, or "mixed": l1 for volume (lateral) stages, l2 for the axial stage
+    features: int = 16
+    mapping: int = 3
+    residual: str = "cubic"  # the interpolation the network's detail is added to: cubic, linear or none
+    max_tile_output: int = MAX_TILE_OUTPUT
+    precision: str = (
+        "auto"  # inference convolutions: fp32, bf16, or auto (bf16 on CUDA and on CPUs with AMX/AVX512-BF16)
+    )
+    self_check: bool = True  # hold out a quarter of X from training and score the model on it
+    gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
+    noise: tuple[float | None, float] | None = None  # (photons at intensity 1, read sigma) on training inputs
+    axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
+    uncertainty: bool = False  # also map the model's error one scale down per voxel (see .uncertainty)
+    fnsm: bool = False  # a learned Fourier low-pass (core.fnsm) as the network's first stage
+    # How much of the network's detail (its output minus cubic interpolation) is kept, per stage group:
+    # a number in [0, 1] for every group, or "auto": fitted on the self-check's held-out slab (0 = the result
+    # is classical back-projection from cubic). A group the slab cannot check gets ``unchecked_detail_weight``
+    # (default 1). Not the weight fitted on held-out lateral planes for a thin stack's axial stage: measured, it
+    # points the wrong way (0.03 where the true best is 1, 0.88 where it is 0; docs/experiments.md); that
+    # weight is only reported (SelfCheck.proxy_weights).
+    detail_weight: float | str = 1.0
+    unchecked_detail_weight: float = 1.0
+
+    def settings(self, share: float, stage: str = "volume") -> TrainSettings:
+        """Training settings of one stage (``volume`` or ``axial``) given its ``share`` of the budget."""
+        if self.loss not in LOSSES:
+            raise UsageError(f"loss {self.loss!r}: choose one of {', '.join(LOSSES)}")
+        loss = self.loss if self.loss != "mixed" else ("l1" if stage == "volume" else "l2")
+        budget = self.time_budget
+        if budget is None and self.steps is None:
+            budget = ENHANCE_TIME_BUDGET
+        return TrainSettings(
+            steps=None if self.steps is None else max(1, round(self.steps * share)),
+            time_budget=None if budget is None else budget * share,
+            learning_rate=self.learning_rate,
+            loss=loss,
+            operator=self.operator,
+            psf_sigma=self.psf_sigma,
+            noise_photons=None if self.noise is None else self.noise[0],
+            noise_sigma=0.0 if self.noise is None else self.noise[1],
+        )
+
+
+def paper_options(**overrides: object) -> EnhanceOptions:
+    """The Self-Vision paper's recipe as far as its text describes it, for comparisons.
+
+    One 3D network with the full per-axis factor learned from the volume itself (no gradual steps, no
+    lateral-to-axial path), an FSRCNN-style MSE loss, a linearly interpolated input under the learned
+    detail, and back-projection to fuse. Everything else (patches, augmentation, budget) as the default.
+    """
+    settings: dict[str, object] = {
+        "path": "3d",
+        "gradual": False,
+        "loss": "l2",
+        "residual": "linear",
+        "back_projection": 10,
+    }
+    settings.update(overrides)
+    return EnhanceOptions(**settings)  # type: ignore[arg-type]

@@ -1,0 +1,217 @@
+"""One enhancement run: plan the stages, train them from the input, apply them, back-project, check.
+
+Two ways to learn (``path``):
+
+* ``"3d"`` — the paper's: one network with the full per-axis factor, trained on (degrade(crop), crop)
+  pairs cut from the input. It needs at least ``MIN_LOW_RES`` slices after a further axial downsampling.
+* ``"lateral-axial"`` — lateral factors as above (a 3D network with factor (1, fy, fx)); the axial factor
+  from the sharper lateral planes (the CARE-isotropic idea): lateral planes, resampled along one lateral
+  axis to the output's axial spacing and degraded along it the way z is sampled, teach a 2D network
+  that is then applied to the XZ and YZ planes (averaged).
+
+``"auto"`` takes ``"3d"`` when there is no axial factor and ``"lateral-axial"`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..devices import resolve_device
+from ..errors import DataError
+from ..events import CancelToken, Event, StageInfo
+from ..fit import TrainLog
+from ..geometry import output_voxel_size
+from ..intensity import Normalizer
+from ..model import SelfVisionNet
+from ..validate import check_size, check_volume, parse_factor
+from .check import check_detail_weight, check_enhancer, detail_weights_for
+from .enhancer import Enhancer, Stage, apply_stage
+from .options import EnhanceOptions
+from .planning import gradual_steps, plan_path
+from .selfcheck import SelfCheck, split_holdout
+from .training import train_axial_model, train_volume_model
+
+
+@dataclass
+class EnhanceResult:
+    """The enhanced volume (float32, input intensity units), its voxel size and how it was made."""
+
+    data: np.ndarray
+    voxel_size: tuple[float, ...] | None
+    factor: tuple[int, ...]
+    model: Enhancer
+    path: str
+    train_seconds: float = 0.0
+    logs: dict[str, TrainLog] = field(default_factory=dict)
+    normalizer: Normalizer | None = None
+    self_check: SelfCheck | None = None
+    uncertainty: np.ndarray | None = None  # per-voxel error estimate (input units, output grid), when asked
+
+    @property
+    def detail_weights(self) -> dict[str, float]:
+        """Share of the network's detail kept per stage group (1 = all; 0 = classical back-projection)."""
+        return {label: self.model.detail_weights.get(label, 1.0) for label, _, _ in self.model.groups()}
+
+
+@dataclass
+class Trained:
+    """What training leaves: the model, the intensity map it was trained under, its logs and self-check."""
+
+    enhancer: Enhancer
+    normalizer: Normalizer
+    factor: tuple[int, ...]
+    logs: dict[str, TrainLog] = field(default_factory=dict)
+    self_check: SelfCheck | None = None
+
+    @property
+    def train_seconds(self) -> float:
+        return sum(log.seconds for log in self.logs.values())
+
+
+def train_steps(
+    volume: np.ndarray,
+    factor: Sequence[int] | str | int,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    options: EnhanceOptions | None = None,
+    device: str | torch.device = "auto",
+    cancel: CancelToken | None = None,
+    name: str = "input",
+) -> Generator[Event, None, Trained]:
+    """Train the stages on ``volume`` (and self-check them) without enhancing the whole input.
+
+    ``name`` (e.g. the file) starts every error message about the data.
+    """
+    options = options or EnhanceOptions()
+    check_volume(volume, name)
+    factor = parse_factor(factor, volume.ndim)
+    check_size(volume.shape, factor, name)
+    check_detail_weight(options)
+    dev = resolve_device(device)
+    path = plan_path(volume.shape, factor, options.path)
+    rng = np.random.default_rng(options.seed)
+    if options.seed is not None:
+        torch.manual_seed(options.seed)
+    normalizer = Normalizer.fit(volume)
+    x = normalizer.forward(volume)
+
+    stages: list[Stage] = []
+    logs: dict[str, TrainLog] = {}
+    axial_planes = None
+    lateral_factor = factor if path == "3d" else (1, *factor[1:])
+    axial = path == "lateral-axial"
+    has_lateral = any(f > 1 for f in lateral_factor)
+    share = 1.0 / (int(has_lateral) + int(axial))
+    train_x, held_x = split_holdout(x, factor) if options.self_check else (x, None)
+    source, held_source = train_x, held_x
+    if has_lateral:
+        steps = gradual_steps(lateral_factor) if options.gradual else [lateral_factor]
+        distinct = list(dict.fromkeys(steps))
+        stage_name = "3d" if path == "3d" and factor[0] > 1 else "lateral"
+        models: dict[tuple[int, ...], SelfVisionNet] = {}
+        for step in distinct:
+            label = stage_name if len(distinct) == 1 else f"{stage_name} {'x'.join(map(str, step))}"
+            models[step], logs[label] = yield from train_volume_model(
+                train_x, step, options, options.settings(share / len(distinct)), dev, rng, label, cancel
+            )
+        stages += [Stage("volume", models[step]) for step in steps]
+        if axial:
+            for stage in stages:
+                source = apply_stage(stage, source, dev, False, options.max_tile_output)
+                if held_x is not None:
+                    held_source = apply_stage(stage, held_source, dev, False, options.max_tile_output)
+    if axial:
+        model, logs["axial"], axial_planes = yield from train_axial_model(
+            x, source, factor, voxel_size, options, options.settings(share, "axial"), dev, rng, cancel
+        )
+        stages.append(Stage("axial", model))
+
+    enhancer = Enhancer(factor, stages, options.operator, options.psf_sigma, options.back_projection)
+    check = None
+    if held_x is not None:
+        yield StageInfo("self-check", "checking the model against cubic on held-out data")
+        check = check_enhancer(enhancer, held_x, held_source, factor, options, dev, axial_planes)
+    enhancer.detail_weights = detail_weights_for(enhancer, options, check)
+    return Trained(enhancer, normalizer, factor, logs, check)
+
+
+def enhance_steps(
+    volume: np.ndarray,
+    factor: Sequence[int] | str | int,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    options: EnhanceOptions | None = None,
+    device: str | torch.device = "auto",
+    cancel: CancelToken | None = None,
+    name: str = "input",
+) -> Generator[Event, None, EnhanceResult]:
+    """Train on ``volume`` and enhance it; yields progress events and returns an :class:`EnhanceResult`.
+
+    ``name`` (e.g. the file) starts every error message about the data.
+    """
+    options = options or EnhanceOptions()
+    trained = yield from train_steps(
+        volume, factor, voxel_size=voxel_size, options=options, device=device, cancel=cancel, name=name
+    )
+    dev = resolve_device(device)
+    yield StageInfo("inference", "enhancing the whole input")
+    y = yield from trained.enhancer.apply_steps(
+        trained.normalizer.forward(volume),
+        device=dev,
+        ensemble=options.ensemble,
+        max_tile_output=options.max_tile_output,
+        precision=options.precision,
+    )
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+    return EnhanceResult(
+        data=trained.normalizer.inverse(y, inplace=True),
+        voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, trained.factor),
+        factor=trained.factor,
+        model=trained.enhancer,
+        path=trained.enhancer.path,
+        train_seconds=trained.train_seconds,
+        logs=trained.logs,
+        normalizer=trained.normalizer,
+        self_check=trained.self_check,
+    )
+
+
+def apply_model_steps(
+    enhancer: Enhancer,
+    volume: np.ndarray,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    device: str | torch.device = "auto",
+    options: EnhanceOptions | None = None,
+    name: str = "input",
+) -> Generator[Event, None, EnhanceResult]:
+    """Enhance ``volume`` with an already trained model (no training).
+
+    Of ``options`` only what inference reads is used: ``ensemble``, ``max_tile_output`` and ``precision``.
+    """
+    options = options or EnhanceOptions()
+    check_volume(volume, name)
+    if volume.ndim != len(enhancer.factor):
+        raise DataError(f"{name}: is {volume.ndim}D but the model enhances {len(enhancer.factor)}D images")
+    dev = resolve_device(device)
+    normalizer = Normalizer.fit(volume)
+    y = yield from enhancer.apply_steps(
+        normalizer.forward(volume),
+        device=dev,
+        ensemble=options.ensemble,
+        max_tile_output=options.max_tile_output,
+        precision=options.precision,
+    )
+    return EnhanceResult(
+        data=normalizer.inverse(y, inplace=True),
+        voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, enhancer.factor),
+        factor=enhancer.factor,
+        model=enhancer,
+        path=enhancer.path,
+        normalizer=normalizer,
+    )

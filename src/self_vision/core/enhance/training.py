@@ -1,0 +1,124 @@
+"""Fitting one enhancement stage: (degrade(patch), patch) pairs for volume stages, lateral planes for axial ones."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Generator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..degrade import add_poisson_gaussian, crop_to_multiple, degrade
+from ..errors import DataError
+from ..events import CancelToken, Event, StageInfo, TrainProgress
+from ..fit import TrainLog, TrainSettings, autocast_training, fit
+from ..model import SelfVisionNet
+from ..patches import PatchSampler, augment
+from ..validate import MIN_LOW_RES
+from .axial import axial_training_planes, estimate_axial_blur
+from .options import EnhanceOptions
+from .planning import model_config, volume_patch
+
+
+def train_volume_model(
+    x: np.ndarray,
+    factor: tuple[int, ...],
+    options: EnhanceOptions,
+    settings: TrainSettings,
+    device: torch.device,
+    rng: np.random.Generator,
+    stage: str,
+    cancel: CancelToken | None,
+) -> Generator[Event, None, tuple[SelfVisionNet, TrainLog]]:
+    """Fit a volume-kind model of ``factor`` to (degrade(crop), crop) pairs cut from ``x``."""
+    model = SelfVisionNet(model_config(factor, options))
+    patch = volume_patch(x.shape, factor)
+    sampler = PatchSampler([x], patch, rng)
+    yield StageInfo(stage, f"learning {'x'.join(map(str, factor))} from {patch} patches of the input")
+    settings.batch_size = options.batch_size or (4 if len(patch) == 3 else 16)
+    log = yield from train_model(
+        model,
+        sampler,
+        settings,
+        device=device,
+        rng=rng,
+        stage=stage,
+        cancel=cancel,
+        rotate_lateral=factor[-1] == factor[-2] and patch[-1] == patch[-2],
+    )
+    return model, log
+
+
+def train_axial_model(
+    x: np.ndarray,
+    source: np.ndarray,
+    factor: tuple[int, ...],
+    voxel_size: Sequence[float] | None,
+    options: EnhanceOptions,
+    settings: TrainSettings,
+    device: torch.device,
+    rng: np.random.Generator,
+    cancel: CancelToken | None,
+) -> Generator[Event, None, tuple[SelfVisionNet, TrainLog, Callable[[np.ndarray], list[np.ndarray]]]]:
+    """Fit the 2D (fz, 1) model on lateral planes of ``source`` (see :mod:`.axial`).
+
+    Returns the model, its training log and the function that prepares planes the way training did (the
+    self-check reuses it on held-out data). ``x`` (the whole input) calibrates the axial blur.
+    """
+    fz = factor[0]
+    lateral_spacing = z_out = None
+    if voxel_size is not None:
+        lateral_spacing = tuple(v / f for v, f in zip(voxel_size[1:], factor[1:], strict=True))
+        z_out = voxel_size[0] / fz
+    blur = options.axial_blur or 0.0
+    if voxel_size is not None and options.axial_blur is None:
+        blur, target, reached = estimate_axial_blur(x, voxel_size, fz)
+        yield StageInfo(
+            "axial",
+            f"axial blur estimated at {blur:.2f} µm (z-neighbour correlation {target:.3f}, model {reached:.3f})",
+        )
+    planes = functools.partial(axial_training_planes, fz=fz, lateral_spacing=lateral_spacing, z_out=z_out, blur_um=blur)
+    sources = planes(source)
+    width = min(48, min(s.shape[2] for s in sources))
+    lr = min(16, min(s.shape[1] for s in sources) // fz)
+    if lr < MIN_LOW_RES:
+        raise DataError(f"input lateral size {x.shape[1:]} is too small to learn a {fz}x axial factor")
+    model = SelfVisionNet(model_config((fz, 1), options))
+    sampler = PatchSampler(sources, (1, lr * fz, width), rng)
+    yield StageInfo("axial", f"learning {fz}x axial from lateral planes ({lr * fz}x{width} patches)")
+    settings.batch_size = options.batch_size or 16
+    log = yield from train_model(
+        model, sampler, settings, device=device, rng=rng, stage="axial", cancel=cancel, rotate_lateral=False
+    )
+    return model, log, planes
+
+
+def train_model(
+    model: SelfVisionNet,
+    sampler: PatchSampler,
+    settings: TrainSettings,
+    *,
+    device: torch.device,
+    rng: np.random.Generator,
+    rotate_lateral: bool,
+    stage: str = "model",
+    cancel: CancelToken | None = None,
+) -> Generator[TrainProgress, None, TrainLog]:
+    """Fit ``model`` to (degrade(patch), patch) pairs drawn from ``sampler``; yields one event per step."""
+    factor = model.factor
+
+    def batch_loss() -> torch.Tensor:
+        high = sampler.sample(settings.batch_size)
+        high = augment(high.reshape(len(high), *high.shape[-len(factor) :]), rng, rotate_lateral)
+        target = crop_to_multiple(torch.from_numpy(high).unsqueeze(1).to(device), factor)
+        low = degrade(target, factor, settings.operator, settings.psf_sigma)
+        if settings.noise_photons or settings.noise_sigma > 0:
+            noisy = add_poisson_gaussian(low.cpu().numpy(), settings.noise_photons, settings.noise_sigma, rng)
+            low = torch.from_numpy(noisy).to(device)
+        with autocast_training(device):
+            pred = model(low)
+        pred = pred.float()
+        return F.l1_loss(pred, target) if settings.loss == "l1" else F.mse_loss(pred, target)
+
+    return (yield from fit(model, batch_loss, settings, device=device, stage=stage, cancel=cancel))

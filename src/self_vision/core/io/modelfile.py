@@ -1,0 +1,76 @@
+"""Saved models: one atomic ``torch.save`` writer and one checked reader, for enhancers and denoisers alike.
+
+A model file is a dict of plain tensors and settings tagged with its ``format``; it is read with
+``weights_only=True`` (no code runs). What the payload's sizes may be is checked by its owner
+(:meth:`Enhancer.from_dict`, :func:`denoiser_from_dict`) before any network is built.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError, UsageError
+
+#: Tag of a saved enhancement model.
+MODEL_FORMAT = "napari-self-vision model"
+#: Tag of a saved denoiser.
+DENOISER_FORMAT = "napari-self-vision-denoiser/1"
+#: format -> (the word for it, what to do with it instead)
+_KIND = {
+    MODEL_FORMAT: ("model", "it is an enhancement model: use it with enhance/apply"),
+    DENOISER_FORMAT: ("denoiser", "it is a denoiser: use it with denoise"),
+}
+
+
+def save_payload(payload: dict[str, Any], path: str | Path) -> Path:
+    """Write ``payload`` (plain tensors and settings) to ``path`` atomically; return the path written.
+
+    The data go to a hidden temporary file in the same folder, renamed over ``path`` only once complete.
+    """
+    import torch
+
+    target = Path(path).expanduser()
+    if not target.parent.is_dir():
+        raise UsageError(f"{target}: folder {target.parent} does not exist; create it or choose another path")
+    if target.is_dir():
+        raise UsageError(f"{target}: is a folder; give a file name for the model")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # like any other new file, not mkstemp's 0600
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_payload(path: str | Path, expected: str) -> dict[str, Any]:
+    """Read a model file written by :func:`save_payload` whose format is ``expected``.
+
+    A missing file, a file of another kind (naming it when it is this product's other model kind) or an
+    unreadable one is a one-line :class:`DataError`.
+    """
+    import torch
+
+    if not isinstance(path, str | os.PathLike):
+        raise UsageError(f"a model path must be a file name, not {type(path).__name__}")
+    source = Path(path).expanduser()
+    noun = _KIND[expected][0]
+    if not source.is_file():
+        raise DataError(f"{source}: no such {noun} file")
+    try:
+        data = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise DataError(f"{source}: not a napari-self-vision {noun} ({type(err).__name__})") from None
+    found = data.get("format") if isinstance(data, dict) else None
+    if found != expected:
+        hint = f" ({_KIND[found][1]})" if found in _KIND else ""
+        raise DataError(f"{source}: not a napari-self-vision {noun} file{hint}")
+    return data

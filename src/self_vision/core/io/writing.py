@@ -1,0 +1,186 @@
+"""Writing TIFF results atomically: a temporary file in the same folder, renamed into place once complete.
+
+An existing file is never replaced unless asked (``overwrite``); an interrupted write leaves the target as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from collections.abc import Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tifffile
+
+from ..errors import DataError, UsageError, one_line
+from .units import MICRON, imagej_unit, normalize_unit
+
+#: Outputs larger than this are written as BigTIFF with OME metadata (ImageJ TIFF stops at 4 GB).
+BIGTIFF_BYTES = 2**32 - 2**25
+
+
+#: Output file suffixes written as TIFF.
+TIFF_OUTPUTS = (".tif", ".tiff")
+
+
+def check_output_path(path: str | Path, *, overwrite: bool) -> Path:
+    """Check that ``path`` can be written, before any long computation; return it as a Path.
+
+    Raises :class:`UsageError` if it exists and ``overwrite`` is False, if it is a directory, or if
+    its folder does not exist or is not writable.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory; give a file name for the output, e.g. {path / 'out.tif'}")
+    if path.exists() and not overwrite:
+        raise UsageError(f"{path}: exists; pass --overwrite to replace it")
+    folder = path.parent
+    if not folder.exists():
+        raise UsageError(f"{path}: folder {folder} does not exist; create it first or choose another output")
+    if not folder.is_dir():
+        raise UsageError(f"{path}: {folder} is not a folder; choose another output path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{path}: folder {folder} is not writable; choose another output folder")
+    return path
+
+
+def write_tiff(
+    path: str | Path,
+    data: Any,
+    *,
+    voxel_size: Sequence[float] | None = None,
+    unit: str | None = MICRON,
+    overwrite: bool = False,
+    axes: str | None = None,
+) -> Path:
+    """Write a YX, ZYX, TYX or TZYX array as an ImageJ TIFF, atomically; return the path written.
+
+    ``axes`` defaults to YX or ZYX by rank. ``voxel_size`` gives one size per *spatial* axis (Z, Y, X) in
+    ``unit`` (stored as the XResolution / YResolution tags and the ImageJ ``spacing``). uint8, uint16,
+    int16 and float32 are written as they are; other dtypes are converted to float32, as ImageJ supports
+    no others. The data go to a temporary file in the same folder that is renamed over ``path`` only once
+    complete.
+    """
+    path = check_output_path(path, overwrite=overwrite)
+    lazy = not isinstance(data, np.ndarray) and hasattr(data, "dtype") and hasattr(data, "shape")
+    if not lazy:
+        data = np.asarray(data)
+    axes = axes or {2: "YX", 3: "ZYX"}.get(data.ndim, "")
+    if axes not in ("YX", "ZYX", "TYX", "TZYX") or len(axes) != data.ndim:
+        raise ValueError(f"write_tiff writes YX, ZYX, TYX or TZYX arrays, got axes {axes!r} for shape {data.shape}")
+    spatial = axes.replace("T", "")
+    dtype = np.dtype(data.dtype) if np.dtype(data.dtype).char in "BHhf" else np.dtype(np.float32)
+    big = math.prod(data.shape) * dtype.itemsize > BIGTIFF_BYTES
+
+    metadata: dict[str, Any] = {"axes": axes}
+    resolution = None
+    if voxel_size is not None:
+        sizes = _check_voxel_size(path, voxel_size, len(spatial))
+        resolution = (1.0 / sizes[-1], 1.0 / sizes[-2])
+        if "Z" in spatial:
+            metadata["spacing"] = sizes[0]
+        ij_unit = imagej_unit(unit)
+        if ij_unit is not None:
+            metadata["unit"] = ij_unit
+        if big:  # ImageJ TIFF stops at 4 GB: OME metadata in a BigTIFF instead
+            metadata = {"axes": axes, **_ome_physical_sizes(spatial, sizes, unit)}
+
+    tmp = _create_temp(path)
+    try:
+        if lazy:  # plane by plane: memory stays at one plane whatever the size
+            planes = (np.asarray(data[index], dtype=dtype) for index in np.ndindex(*data.shape[:-2]))
+            tifffile.imwrite(
+                tmp,
+                data=planes,
+                shape=tuple(data.shape),
+                dtype=dtype,
+                imagej=not big,
+                ome=big,
+                bigtiff=big,
+                resolution=resolution,
+                metadata=metadata,
+            )
+        else:
+            tifffile.imwrite(
+                tmp,
+                data.astype(dtype, copy=False),
+                imagej=not big,
+                ome=big,
+                bigtiff=big,
+                resolution=resolution,
+                metadata=metadata,
+            )
+        fd = os.open(tmp, os.O_RDONLY)  # make the data durable before the rename makes them visible
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _move_into_place(tmp, path, overwrite=overwrite)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, PermissionError):
+            raise UsageError(f"{path}: cannot write ({exc.strerror}); choose another output folder") from None
+        if isinstance(exc, OSError) and not isinstance(exc, FileExistsError):
+            raise DataError(f"{path}: cannot write ({exc.strerror or one_line(exc)}); check free disk space") from None
+        raise
+    return path
+
+
+def _ome_physical_sizes(spatial: str, sizes: Sequence[float], unit: str | None) -> dict[str, Any]:
+    """OME-XML ``PhysicalSize*`` entries for the spatial axes."""
+    found: dict[str, Any] = {}
+    for axis, size in zip(spatial, sizes, strict=True):
+        found[f"PhysicalSize{axis}"] = size
+        if normalize_unit(unit) is not None:
+            found[f"PhysicalSize{axis}Unit"] = normalize_unit(unit)
+    return found
+
+
+def _check_voxel_size(path: Path, voxel_size: Sequence[float], ndim: int) -> list[float]:
+    """Validate one positive finite size per axis."""
+    try:
+        sizes = [float(v) for v in voxel_size]
+    except (TypeError, ValueError):
+        sizes = []
+    if len(sizes) != ndim or not all(math.isfinite(v) and v > 0 for v in sizes):
+        axes = "ZYX" if ndim == 3 else "YX"
+        raise UsageError(f"{path}: voxel size {tuple(voxel_size)!r} is invalid; give {ndim} positive numbers ({axes})")
+    return sizes
+
+
+def _create_temp(path: Path) -> Path:
+    """Create an empty, uniquely named temporary file next to ``path`` (mode 0o666 minus umask)."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp.tif")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        except PermissionError:
+            raise UsageError(f"{path}: folder {path.parent} is not writable; choose another output folder") from None
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot create a file in {path.parent} ({exc.strerror})") from None
+        return tmp
+    raise UsageError(f"{path}: cannot create a temporary file in {path.parent}")
+
+
+def _move_into_place(tmp: Path, path: Path, *, overwrite: bool) -> None:
+    """Rename ``tmp`` to ``path``; without ``overwrite`` never replace a file that appeared meanwhile."""
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # fails if path exists: no race with another writer
+    except FileExistsError:
+        raise UsageError(f"{path}: exists; pass --overwrite to replace it") from None
+    except OSError:  # file system without hard links
+        if path.exists():
+            raise UsageError(f"{path}: exists; pass --overwrite to replace it") from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()

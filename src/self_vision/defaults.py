@@ -1,0 +1,38 @@
+"""Every default and limit of the product, in one torch-free place.
+
+The API, the command line, the dock and the core read these names; none of them writes its own copy.
+Change a default here and every face follows.
+"""
+
+from __future__ import annotations
+
+#: Seconds of training for one enhancement run when neither steps nor a time budget is given.
+ENHANCE_TIME_BUDGET = 40.0
+#: Seconds of training for one denoising run when neither steps nor a time budget is given.
+DENOISE_TIME_BUDGET = 30.0
+#: Seconds of training of the headless demo (``self-vision demo``, ``make demo``).
+DEMO_TIME_BUDGET = 30.0
+#: The dock's presets: name -> seconds of training.
+PRESETS = {"Fast": 15.0, "Balanced": ENHANCE_TIME_BUDGET, "Best": 120.0}
+#: The seed a run uses when none is given (the same input and settings give the same output).
+DEFAULT_SEED = 0
+
+#: Largest upsampling factor per axis the core accepts.
+MAX_FACTOR = 16
+#: Output voxels of one inference tile (~16 MB of float32; activations stay ~100 MB).
+MAX_TILE_OUTPUT = 2**22
+
+#: An in-memory result beyond this many bytes is written block by block instead (CLI, TIFF inputs).
+BLOCKWISE_OUTPUT_BYTES = 4 * 2**30
+#: The dock switches to a block-wise run when the output would pass this many voxels (2**28 float32 = 1 GiB).
+BLOCKWISE_OUTPUT_VOXELS = 2**28
+#: Output voxels of one block of a block-wise run (halo overhead ~27% for the x4 model).
+BLOCK_OUTPUT_VOXELS = 2**25
+#: Output chunk edge along Y and X when none is given (256² x a few planes ≈ 1–8 MB of float32).
+OUTPUT_CHUNK_LATERAL = 256
+#: Output planes per chunk along Z when none is given (the whole output when it has fewer).
+OUTPUT_CHUNK_AXIAL = 64
+#: Low-resolution voxels read beyond each block's edge (tests/core/blockwise: the seam test).
+BLOCK_HALO = 16
+#: Input voxels a block-wise run trains on when the input is larger (a structure-rich region of it).
+TRAIN_VOXELS = 8_000_000
