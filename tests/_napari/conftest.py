@@ -1,4 +1,6 @@
-"""Fixtures for the napari tests: they need napari, pytest-qt and a display (run them under ``xvfb-run -a``)."""
+"""Fixtures for the napari tests. Those that build Qt widgets or a viewer (they use ``qtbot``,
+``make_napari_viewer`` or a fixture built on them) need pytest-qt and a display (run them under ``xvfb-run -a``)
+and are skipped without one; the Qt-free tests here (worker, layers, reader/writer, imports) always run."""
 
 from __future__ import annotations
 
@@ -7,11 +9,19 @@ import os
 import numpy as np
 import pytest
 
-pytest.importorskip("napari")
-pytest.importorskip("pytestqt")
+#: Fixtures that need a Qt display.
+QT_FIXTURES = {"qtbot", "make_napari_viewer", "widget_and_viewer", "image_layer"}
+HAS_DISPLAY = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
 
-if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")):
-    pytest.skip("napari tests need a display: run them under `xvfb-run -a`", allow_module_level=True)
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that need Qt as ``qt``; skip them when there is no display."""
+    skip = pytest.mark.skip(reason="needs a display: run under `xvfb-run -a`")
+    for item in items:
+        if QT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.qt)
+            if not HAS_DISPLAY:
+                item.add_marker(skip)
 
 #: Voxel size (Z, Y, X) and placement of the test layer.
 SCALE = (2.0, 0.5, 0.5)

@@ -5,15 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import drain as _drain
 from self_vision._napari.worker import RunRequest, TrainBatch, run_events
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.errors import CancelledError
-from self_vision.core.events import CancelToken, StageInfo, run_to_end
-
-
-def _drain(gen):
-    events: list = []
-    return events, run_to_end(gen, events.append)
+from self_vision.core.events import CancelToken, StageInfo
 
 
 def test_run_events_batches_steps_and_returns_the_result(small_volume: np.ndarray):

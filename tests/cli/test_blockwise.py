@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import zarr
 
+from helpers import one_line_error as error_line
+from helpers import run_cli as run
 from self_vision.cli.blockwise import wants_blocks
-from self_vision.cli.main import main
 from self_vision.core.blockwise.run import enhance_blockwise_steps
 from self_vision.core.blockwise.store import is_complete, partial_path
 from self_vision.core.enhance.options import EnhanceOptions
@@ -17,19 +18,6 @@ from self_vision.core.io.lazy import open_lazy
 
 FAST = ["--steps", "4", "--seed", "0", "--device", "cpu", "--quiet"]
 SMALL = ["--chunks", "8,48,48"]
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def error_line(err: str) -> str:
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("self-vision: error: "), err
-    return lines[0]
 
 
 def test_zarr_output_is_a_complete_ome_zarr_with_the_new_voxel_size(small_tiff, tmp_path, capsys):

@@ -8,26 +8,13 @@ import numpy as np
 import pytest
 import tifffile
 
-from self_vision.cli.main import main
+from helpers import one_line_error
+from helpers import run_cli as run
 from self_vision.core.io.tiff import read_tiff
 from self_vision.core.io.writing import write_tiff
 
 RNG = np.random.default_rng(0)
 FAST = ["--steps", "3", "--seed", "0", "--device", "cpu", "--quiet"]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err: str) -> str:
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("self-vision: error: ")
-    return lines[0]
 
 
 @pytest.fixture

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers import drain
 from self_vision.core.degrade import add_poisson_gaussian
 from self_vision.core.denoise.options import DenoiseOptions
 from self_vision.core.denoise_then_enhance import denoise_then_enhance_steps
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.run import EnhanceResult
 from self_vision.core.errors import CancelledError
-from self_vision.core.events import CancelToken, StageInfo, TrainProgress, run_to_end
+from self_vision.core.events import CancelToken, StageInfo, TrainProgress
 from self_vision.core.sample import synthetic_neurons
 
 VOXEL = (1.0, 0.5, 0.5)
@@ -28,11 +29,6 @@ def quick_options() -> dict:
         "enhance_options": EnhanceOptions(steps=4, back_projection=1, seed=0, self_check=False),
         "denoise_options": DenoiseOptions(steps=4, seed=0, patch=16, patch_z=8),
     }
-
-
-def drain(gen):
-    events: list = []
-    return events, run_to_end(gen, events.append)
 
 
 def test_chain_denoises_then_enhances(noisy):

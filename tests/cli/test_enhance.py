@@ -18,6 +18,8 @@ import pytest
 import tifffile
 import torch
 
+from helpers import one_line_error
+from helpers import run_cli as run
 from self_vision.cli.main import main
 from self_vision.core.io.tiff import read_tiff
 from self_vision.core.io.writing import write_tiff
@@ -26,22 +28,6 @@ from self_vision.core.sample import synthetic_neurons
 FAST = ["--steps", "5", "--seed", "0", "--device", "cpu"]
 SHAPE = (8, 48, 48)  # the conftest small_volume
 UP = (8, 192, 192)  # SHAPE enhanced by 1,4,4
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    """``main(argv)`` in-process; return (exit code, stdout, stderr)."""
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err: str) -> str:
-    """The single stderr line of a failed run (checked: one line, our prefix, no traceback)."""
-    assert "Traceback" not in err
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one stderr line, got {len(lines)}: {err!r}"
-    assert lines[0].startswith("self-vision: error: ")
-    return lines[0]
 
 
 def listing(folder: Path) -> set[str]:

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import self_vision
+from self_vision.api import denoise
 from self_vision.core.degrade import add_poisson_gaussian
 from self_vision.core.denoise.inference import apply_denoiser, sis_halves_ensemble
 from self_vision.core.denoise.net import DenoiseConfig, DenoiseNet
@@ -17,7 +18,6 @@ from self_vision.core.errors import CancelledError, DataError, UsageError
 from self_vision.core.events import CancelToken, InferProgress, StageInfo, TrainProgress, run_to_end
 from self_vision.core.quality import score
 from self_vision.core.sample import synthetic_neurons
-from self_vision.api import denoise
 
 RNG = np.random.default_rng(0)
 

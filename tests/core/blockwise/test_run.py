@@ -184,6 +184,8 @@ def test_blockwise_denoising_equals_whole_stack_denoising(tmp_path):
     np.testing.assert_allclose(got, whole, atol=1e-4 * np.ptp(whole))
     # and trained from a sample, through the same engine
     fresh = run_to_end(
-        denoise_blockwise_steps(as_lazy(noisy), tmp_path / "t.zarr", options=DenoiseOptions(steps=3, seed=0), device="cpu")
+        denoise_blockwise_steps(
+            as_lazy(noisy), tmp_path / "t.zarr", options=DenoiseOptions(steps=3, seed=0), device="cpu"
+        )
     )
     assert fresh.train_seconds > 0 and is_complete(tmp_path / "t.zarr")

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import torch
 
+from helpers import drain
 from self_vision.core.enhance.training import train_model
 from self_vision.core.errors import CancelledError
-from self_vision.core.events import CancelToken, TrainProgress, run_to_end
+from self_vision.core.events import CancelToken, TrainProgress
 from self_vision.core.fit import TrainSettings
 from self_vision.core.model import ModelConfig, SelfVisionNet
 from self_vision.core.patches import PatchSampler
@@ -26,11 +27,6 @@ def make_run(volume, steps=30, seed=0, cancel=None):
     settings = TrainSettings(steps=steps, time_budget=None, batch_size=4)
     gen = train_model(model, sampler, settings, device=CPU, rng=rng, rotate_lateral=True, cancel=cancel)
     return model, gen
-
-
-def drain(gen):
-    events: list = []
-    return events, run_to_end(gen, events.append)
 
 
 def test_events_and_loss_goes_down(volume):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from self_vision.core.degrade import add_poisson_gaussian
-from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.api import RunRequest
 from self_vision.api import run as dispatch
+from self_vision.core.degrade import add_poisson_gaussian
+from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.uncertainty import local_rms
 from self_vision.core.errors import DataError
 from self_vision.core.events import TrainProgress, run_to_end
@@ -26,9 +26,7 @@ def quick(**overrides: object) -> EnhanceOptions:
 
 def uncertain(volume: np.ndarray, factor=FACTOR, options: EnhanceOptions | None = None, **kwargs) -> RunRequest:
     """A request for an enhancement with its uncertainty map (through the one dispatcher)."""
-    return RunRequest(
-        "enhance", volume, factor, options=options or quick(), device="cpu", uncertainty=True, **kwargs
-    )
+    return RunRequest("enhance", volume, factor, options=options or quick(), device="cpu", uncertainty=True, **kwargs)
 
 
 def run(volume: np.ndarray, options: EnhanceOptions | None = None, **kwargs):
