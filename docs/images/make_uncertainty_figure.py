@@ -26,11 +26,11 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from self_vision.api import RunRequest
+from self_vision.api import run as dispatch
 from self_vision.core.degrade import add_poisson_gaussian, cubic_upsample
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.run import enhance_steps
-from self_vision.api import RunRequest
-from self_vision.api import run as dispatch
 from self_vision.core.enhance.uncertainty import local_rms
 from self_vision.core.events import run_to_end
 from self_vision.core.quality import crop_reference, degrade_array, score

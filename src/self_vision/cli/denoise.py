@@ -54,9 +54,9 @@ def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run_denoise(args: argparse.Namespace) -> int:
     """Handle ``self-vision denoise``."""
+    from ..api import denoise, load_denoiser, save_denoiser
     from ..core.denoise.options import DenoiseOptions
     from ..core.io.writing import check_output_path
-    from ..api import denoise, load_denoiser, save_denoiser
     from .common import ProgressBar
 
     if args.steps is not None and args.steps < 1:
