@@ -103,30 +103,6 @@ def split_holdout(x: np.ndarray, factor: Sequence[int]) -> tuple[np.ndarray, np.
     return x[..., : width - held], x[..., width - held :]
 
 
-def check_volume_stages(
-    enhance: object,
-    held: np.ndarray,
-    factor: Sequence[int],
-    operator: str,
-    psf_sigma: float,
-    back_projection: int = 10,
-) -> tuple[float, float, float] | None:
-    """PSNR of ``enhance(low)``, of cubic and of back-projection on ``held`` degraded by ``factor``.
-
-    None when ``held`` is too small to degrade once more.
-    """
-    if any(f > 1 and s < f * MIN_LOW_RES for s, f in zip(held.shape, factor, strict=True)):
-        return None
-    reference = crop_reference(held, factor)
-    low = degrade_array(reference, factor, operator, psf_sigma)
-    border = [min(2 * f, s // 4) for f, s in zip(factor, reference.shape, strict=True)]
-    model = score(enhance(low), reference, border=border).psnr  # type: ignore[operator]
-    cubic = score(cubic_upsample(low, factor), reference, border=border).psnr
-    rounds = max(back_projection, 10)
-    classical = score(back_projection_baseline(low, factor, operator, rounds, psf_sigma), reference, border=border)
-    return model, cubic, classical.psnr
-
-
 @dataclass(frozen=True)
 class GroupCheck:
     """Held-out scores of one group of stages (PSNR, dB) and the detail weight fitted there."""
