@@ -10,27 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_API = {
-    "Blockwise",
-    "CancelToken",
-    "DenoiseOptions",
-    "DenoiseResult",
-    "EnhanceOptions",
-    "EnhanceResult",
-    "Enhancer",
-    "Evaluation",
-    "RunRequest",
-    "denoise",
-    "enhance",
-    "enhance_steps",
-    "evaluate",
-    "load_denoiser",
-    "load_model",
-    "run",
-    "save_denoiser",
-    "save_model",
-}
-
 __all__ = [
     "Blockwise",
     "CancelToken",
@@ -77,7 +56,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name in _API:
+    if name in __all__ and name != "__version__":
         from . import api
 
         return getattr(api, name)

@@ -16,40 +16,17 @@ from typing import Any
 import numpy as np
 
 from .core.degrade import cubic_upsample
-from .core.denoise.files import load_denoiser, save_denoiser
+from .core.denoise.files import load_denoiser
 from .core.denoise.net import DenoiseNet
 from .core.denoise.options import DenoiseOptions
 from .core.denoise.result import DenoiseResult
-from .core.enhance.enhancer import Enhancer, load_model, save_model
+from .core.enhance.enhancer import Enhancer
 from .core.enhance.options import EnhanceOptions
 from .core.enhance.run import EnhanceResult, enhance_steps
 from .core.errors import DataError, UsageError
 from .core.events import CancelToken, Event, run_to_end
 from .core.quality import back_projection_baseline, crop_reference, degrade_array, score
 from .core.validate import MIN_LOW_RES, check_volume, parse_factor
-
-__all__ = [
-    "TASKS",
-    "Blockwise",
-    "CancelToken",
-    "DenoiseNet",
-    "DenoiseOptions",
-    "DenoiseResult",
-    "EnhanceOptions",
-    "EnhanceResult",
-    "Enhancer",
-    "Evaluation",
-    "RunRequest",
-    "denoise",
-    "enhance",
-    "enhance_steps",
-    "evaluate",
-    "load_denoiser",
-    "load_model",
-    "run",
-    "save_denoiser",
-    "save_model",
-]
 
 #: What a run does: enhance (train, or apply ``model``), denoise (SiS/TiS), or SiS-denoise then enhance.
 TASKS = ("enhance", "denoise", "denoise+enhance")
