@@ -8,7 +8,8 @@ import numpy as np
 def resize_spectrum(spectrum: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Zero-pad or crop an unshifted 2D spectrum (last two axes) to ``shape`` around k = 0 (no rescaling)."""
     old = spectrum.shape[-2:]
-    out = np.zeros(spectrum.shape[:-2] + tuple(shape), dtype=np.complex128 if spectrum.dtype == np.complex128 else np.complex64)
+    dtype = np.complex128 if spectrum.dtype == np.complex128 else np.complex64
+    out = np.zeros(spectrum.shape[:-2] + tuple(shape), dtype=dtype)
     ny, nx = min(old[0], shape[0]), min(old[1], shape[1])
     ys = np.r_[0 : (ny + 1) // 2, -(ny // 2) : 0] if ny > 1 else np.r_[0:1]
     xs = np.r_[0 : (nx + 1) // 2, -(nx // 2) : 0] if nx > 1 else np.r_[0:1]
@@ -26,7 +27,9 @@ def resample(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def dtft2(values: np.ndarray, k: tuple[float, float], pixel_um: float) -> complex:
-    """``Σ_r values(r)·exp(−2πi k·r)`` at one (possibly non-grid) frequency ``k = (ky, kx)`` cycles/µm, r = index·pixel."""
+    """``Σ_r values(r)·exp(−2πi k·r)`` at one (possibly non-grid) frequency ``k = (ky, kx)`` cycles/µm.
+
+    ``r`` is the pixel index times ``pixel_um``."""
     ny, nx = values.shape
     ey = np.exp(-2j * np.pi * k[0] * np.arange(ny) * pixel_um)
     ex = np.exp(-2j * np.pi * k[1] * np.arange(nx) * pixel_um)

@@ -13,7 +13,9 @@ from ..errors import DataError, UsageError
 ORDERS = ("orientation-major", "phase-major")
 
 
-def arrange(raw: np.ndarray, n_orientations: int = 3, n_phases: int = 3, order: str = "orientation-major") -> np.ndarray:
+def arrange(
+    raw: np.ndarray, n_orientations: int = 3, n_phases: int = 3, order: str = "orientation-major"
+) -> np.ndarray:
     """Return float32 ``(T, n_orientations, n_phases, Y, X)``; raise :class:`DataError` on a wrong layout."""
     if order not in ORDERS:
         raise UsageError(f"unknown frame order {order!r}; use one of {', '.join(ORDERS)}")
@@ -31,11 +33,13 @@ def arrange(raw: np.ndarray, n_orientations: int = 3, n_phases: int = 3, order: 
     if data.ndim not in (3, 4):
         raise DataError(f"raw SIM data has {data.ndim} dimensions {data.shape}; expected ({n}, Y, X) or (T, {n}, Y, X)")
     frames = data.shape[-3]
-    if data.ndim == 3 and frames % n == 0 and frames > n:
-        data = data.reshape(frames // n, n, *data.shape[-2:])  # a flat time series of 9-frame acquisitions
-        frames = n
     if frames != n:
-        hint = " (is this a 3D stack? 2D-SIM expects one plane per frame)" if frames > n else ""
+        if data.ndim == 3 and frames > n and frames % n == 0:
+            raise DataError(
+                f"raw SIM stack has {frames} frames, not {n}: a 3D-SIM/z-stack or a flat time series? 2D-SIM takes "
+                f"{n} frames; give a time series as (T, {n}, Y, X)"
+            )
+        hint = " (a 3D stack? 2D-SIM expects one plane per frame)" if frames > n else ""
         raise DataError(
             f"raw SIM stack has {frames} frames, expected {n} = {n_orientations} orientations × {n_phases} phases"
             f"{hint}; check the frame count or set the orientation/phase numbers"

@@ -95,7 +95,9 @@ def read_otf(path: str | Path, *, dk: float | None = None) -> OTF:
             "give the measured radial OTF (e.g. otf_tirf488.mrc), not an image or a 2D/3D OTF"
         )
     values = np.abs(squeezed.astype(np.complex128)) if np.iscomplexobj(squeezed) else squeezed.astype(np.float64)
-    if not np.all(np.isfinite(values)) or values[0] <= 0 or step <= 0:
+    if not step > 0:
+        raise DataError(f"OTF file {path} has no frequency step in its header (cell size 0); give dk explicitly")
+    if not np.all(np.isfinite(values)) or values[0] <= 0:
         raise DataError(f"OTF file {path} does not start with a positive finite value at k = 0; check the file")
     values = values / values[0]
     if values.max() > 1.5 or values[-1] > 0.2:
@@ -113,7 +115,9 @@ def frequency_grid(shape: tuple[int, int], pixel_um: float) -> tuple[np.ndarray,
     return ky, kx
 
 
-def otf_on_grid(otf: OTF, shape: tuple[int, int], pixel_um: float, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+def otf_on_grid(
+    otf: OTF, shape: tuple[int, int], pixel_um: float, shift: tuple[float, float] = (0.0, 0.0)
+) -> np.ndarray:
     """``OTF(|k + shift|)`` on the FFT grid; ``shift = (ky, kx)`` in cycles/µm."""
     ky, kx = frequency_grid(shape, pixel_um)
     return otf(np.hypot(ky + shift[0], kx + shift[1]))

@@ -150,7 +150,9 @@ class _Orientation:
         d = [self.upsampled(s * self.weight) for s in self.spectra]
         g = np.array([[dtft2(np.conj(d[i]) * d[j], k0, self.pixel / 2) for j in range(n)] for i in range(n)])
         w2 = self.weight**2
-        power = np.array([[np.sum(np.conj(self.spectra[i]) * self.spectra[j] * w2) for j in range(n)] for i in range(n)])
+        power = np.array(
+            [[np.sum(np.conj(self.spectra[i]) * self.spectra[j] * w2) for j in range(n)] for i in range(n)]
+        )
         base = np.asarray(nominal_phases(n))
 
         def terms(delta: np.ndarray) -> tuple[complex, float]:
@@ -264,11 +266,22 @@ def estimate_pattern(
     n_ori = stack.shape[0]
     if angles_prior is not None and len(angles_prior) != n_ori:
         raise DataError(f"{len(angles_prior)} prior angles given for {n_ori} orientations; give one per orientation")
-    kwargs = dict(k0_tolerance=k0_tolerance, angle_tolerance=angle_tolerance, min_modulation=min_modulation,
-                  min_score=min_score, individual_phases=individual_phases)
+    kwargs = dict(
+        k0_tolerance=k0_tolerance,
+        angle_tolerance=angle_tolerance,
+        min_modulation=min_modulation,
+        min_score=min_score,
+        individual_phases=individual_phases,
+    )
     params = [
-        estimate_orientation(stack[d], pixel_um, otf, k0_prior=k0_prior,
-                             angle_prior=None if angles_prior is None else angles_prior[d], **kwargs)
+        estimate_orientation(
+            stack[d],
+            pixel_um,
+            otf,
+            k0_prior=k0_prior,
+            angle_prior=None if angles_prior is None else angles_prior[d],
+            **kwargs,
+        )
         for d in range(n_ori)
     ]
     if angles_prior is None and n_ori > 1:
@@ -285,15 +298,14 @@ def estimate_pattern(
     shared = float(np.median(magnitudes))
     for d, p in enumerate(params):
         if p.reliable and abs(p.magnitude / shared - 1) > 0.02:
-            warnings.append(f"orientation {d}: |k0| {p.magnitude:.3f} /µm differs from the others ({shared:.3f}) by "
-                            f"more than 2%; check the estimate")
+            warnings.append(
+                f"orientation {d}: |k0| {p.magnitude:.3f} /µm differs from the others ({shared:.3f}) by "
+                f"more than 2%; check the estimate"
+            )
     for d, p in enumerate(params):
         if p.reliable:
             continue
-        if angles_prior is not None:
-            angle = angles_prior[d]
-        else:
-            angle = p.angle  # best guess: the weak peak's direction
+        angle = angles_prior[d] if angles_prior is not None else p.angle  # else: the weak peak's direction
         k0 = (shared * math.sin(angle), shared * math.cos(angle))
         fallback = params_at(stack[d], pixel_um, otf, k0)
         fallback = replace(fallback, modulation=float(np.clip(fallback.modulation, 0.0, 1.0)), score=p.score)
@@ -324,6 +336,8 @@ def _align_to_anchor(stack, pixel_um, otf, params, k0_prior, kwargs) -> list[Pat
     for d in range(n):
         if d == anchor or min(_angle_distance(params[d].angle, g) for g in grid) < 0.05:
             continue
-        tries = [estimate_orientation(stack[d], pixel_um, otf, k0_prior=k0_prior, angle_prior=g, **kwargs) for g in grid]
+        tries = [
+            estimate_orientation(stack[d], pixel_um, otf, k0_prior=k0_prior, angle_prior=g, **kwargs) for g in grid
+        ]
         params[d] = max(tries, key=lambda p: (p.reliable, p.score))
     return params

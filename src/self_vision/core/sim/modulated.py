@@ -1,0 +1,43 @@
+"""Pattern-modulated (PM) images: what each raw frame should look like given a super-resolved estimate.
+
+``PM_{d,p} = downsample(OTF ⊛ (SR × (1 + m_d·cos(2π k0_d·r + φ_{d,p}))))`` — the SR estimate on the 2× grid times
+the estimated illumination pattern, blurred by the detection OTF and Fourier-resampled to the camera grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .fourier import resize_spectrum
+from .optics import OTF, otf_on_grid
+from .pattern import PatternParams
+
+
+def pattern_image(params: PatternParams, phase: float, shape: tuple[int, int], pixel_um: float) -> np.ndarray:
+    """``1 + m·cos(2π k0·r + φ)`` on a grid of ``shape`` and ``pixel_um`` (r = index·pixel)."""
+    y = np.arange(shape[0])[:, None] * pixel_um
+    x = np.arange(shape[1])[None, :] * pixel_um
+    m = float(np.clip(params.modulation, 0.0, 1.0))
+    return 1.0 + m * np.cos(2 * np.pi * (params.k0[0] * y + params.k0[1] * x) + phase)
+
+
+def modulated_images(
+    sr: np.ndarray, params: list[PatternParams], pixel_um: float, otf: OTF, n_phases: int | None = None
+) -> np.ndarray:
+    """PM stack ``(O, P, Y, X)`` on the camera grid (pixel ``pixel_um``) from ``sr`` on the 2× grid."""
+    shape2 = sr.shape
+    shape = (shape2[0] // 2, shape2[1] // 2)
+    blur = otf_on_grid(otf, shape2, pixel_um / 2)
+    positive = np.clip(sr.astype(np.float64), 0.0, None)
+    out = np.empty((len(params), n_phases or len(params[0].phases), *shape), dtype=np.float32)
+    for d, p in enumerate(params):
+        for j, phase in enumerate(p.phases[: out.shape[1]]):
+            spectrum = np.fft.fft2(positive * pattern_image(p, phase, shape2, pixel_um / 2)) * blur
+            out[d, j] = np.fft.ifft2(resize_spectrum(spectrum, shape)).real / 4.0
+    return out
+
+
+def match_mean(pm: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Scale each orientation of a PM stack so its mean equals that of the raw frames ``(O, P, Y, X)``."""
+    scale = raw.mean(axis=(1, 2, 3), keepdims=True) / np.maximum(pm.mean(axis=(1, 2, 3), keepdims=True), 1e-12)
+    return (pm * scale).astype(np.float32)

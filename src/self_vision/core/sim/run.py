@@ -1,0 +1,306 @@
+"""2D-SIM from raw frames to widefield, Wiener SIM and rDL-SIM: the one entry point for API, CLI and napari.
+
+``sim_steps(raw, options)`` is a generator: it yields :mod:`self_vision.core.events` events (``StageInfo`` at
+each stage, ``TrainProgress`` per training step), checks ``cancel`` between steps (raising
+:class:`~self_vision.core.errors.CancelledError`) and returns a :class:`SimResult` (``StopIteration.value``;
+:func:`run_sim` drives it to the end). The core never imports napari or Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..errors import CancelledError, DataError, UsageError
+from ..events import CancelToken, Event, StageInfo
+from . import layout
+from .modulated import match_mean, modulated_images
+from .noise import NoiseModel, estimate_noise
+from .optics import OTF, expected_k0, read_otf, theoretical_otf
+from .pattern import PatternParams, estimate_pattern
+from .training import TrainOptions, recorrupted_pairs, supervised_pairs, timelapse_pairs, train
+from .wiener import WienerOptions, reconstruct, widefield
+
+DENOISERS = ("none", "rdl", "plain")
+TRAINING_MODES = ("auto", "self", "timelapse", "supervised")
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    """Every setting of a SIM run, with its default. Lengths in µm, frequencies in cycles/µm."""
+
+    pixel_size_um: float | None = None  # camera pixel; None: the caller must pass the file's value
+    order: str = "orientation-major"  # or "phase-major"
+    n_orientations: int = 3
+    n_phases: int = 3
+    offset: float | None = None  # camera offset in counts; None: estimated from the frames
+    excitation_wavelength_um: float = 0.488
+    na_excitation: float = 1.35  # sets the expected |k0| = 2·NA_exc/λ_exc (line spacing λ/(2·NA_exc))
+    emission_wavelength_um: float = 0.525
+    na_detection: float = 1.3  # with the emission wavelength: the computed OTF when no otf_path
+    otf_path: str | None = None  # a measured radial OTF (.mrc, e.g. otf_tirf488.mrc)
+    k0_prior: float | None = None  # None: expected_k0(excitation wavelength, NA_exc)
+    angles_prior: tuple[float, ...] | None = None  # radians, atan2(ky, kx) with y = rows; None: searched
+    k0_tolerance: float = 0.1  # relative search band around the |k0| prior
+    angle_tolerance: float = 0.2  # rad, search wedge around each prior angle
+    min_modulation: float = 0.1  # below: the orientation's fit counts as unreliable
+    individual_phases: bool = True  # False: equally spaced phases plus one offset per orientation
+    wiener: float = 0.1  # Wiener parameter w (see wiener.py)
+    apodisation: float = 1.0  # apodisation cutoff as a fraction of k_c + |k0|
+    apodisation_bend: float = 1.0
+    attenuation: float = 0.0  # band-centre notch strength, 0 = off
+    attenuation_width: float = 1.0  # µm⁻¹
+    denoise: str = "none"  # "none", "rdl" (pattern-guided), "plain" (same denoiser without the PM branch)
+    training: str = "auto"  # "auto" (timelapse when T ≥ 2, else self), "self", "timelapse", "supervised"
+    time_budget_s: float = 40.0  # training time limit
+    max_steps: int = 5000
+    patch: int = 48
+    batch: int = 8
+    width: int = 32
+    blocks: int = 3
+    learning_rate: float = 1e-3
+    fnsm: bool = False  # learnable Fourier low-pass copy of the raw input as extra channels
+    recorruption_alpha: float = 0.5  # self mode: input y + α·z, target y − z/α
+    recorruption_draws: int = 4  # self mode: recorrupted copies for training, averaged at inference
+    pm_wiener: float = 0.3  # Wiener parameter of the SR estimate behind the PM images (smoother than `wiener`)
+    device: str = "auto"
+    seed: int = 0
+
+
+@dataclass
+class SimResult:
+    """Outputs on the 2× grid (``pixel_size_um``), one image per time point (no T axis for a single acquisition).
+
+    ``denoised`` holds the denoised raw frames in the input layout (offset removed); ``sr_denoised`` their Wiener
+    SIM (rDL-SIM); both are None when ``denoise == "none"``.
+    """
+
+    widefield: np.ndarray
+    sr: np.ndarray
+    sr_denoised: np.ndarray | None
+    denoised: np.ndarray | None
+    params: list[PatternParams]
+    warnings: list[str]
+    pixel_size_um: float
+    raw_pixel_size_um: float
+    offset: float
+    otf_source: str
+    noise: NoiseModel | None = None
+    losses: list[float] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [
+            f"pixel {self.raw_pixel_size_um:g} µm raw, {self.pixel_size_um:g} µm SIM; offset {self.offset:.1f}; "
+            f"OTF {self.otf_source}"
+        ]
+        lines += [f"orientation {d}: {p.summary()}" for d, p in enumerate(self.params)]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def make_otf(options: SimOptions) -> OTF:
+    """The measured OTF of ``otf_path``, else the ideal one of the detection NA and emission wavelength."""
+    if options.otf_path:
+        return read_otf(options.otf_path)
+    return theoretical_otf(options.na_detection, options.emission_wavelength_um)
+
+
+def _check(options: SimOptions) -> None:
+    if options.pixel_size_um is None or not options.pixel_size_um > 0:
+        raise UsageError("the raw SIM pixel size is unknown; give it (e.g. --pixel-size 0.0626 in µm)")
+    if options.denoise not in DENOISERS:
+        raise UsageError(f"unknown denoiser {options.denoise!r}; use one of {', '.join(DENOISERS)}")
+    if options.training not in TRAINING_MODES:
+        raise UsageError(f"unknown training mode {options.training!r}; use one of {', '.join(TRAINING_MODES)}")
+    if options.wiener <= 0 or options.pm_wiener <= 0:
+        raise UsageError("the Wiener parameters must be positive (e.g. 0.1)")
+    if options.pixel_size_um > 0.2:
+        raise UsageError(f"pixel size {options.pixel_size_um} µm is too coarse for SIM; is it in µm?")
+
+
+def _raise_if(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise CancelledError("SIM run cancelled")
+
+
+def sim_steps(
+    raw: np.ndarray,
+    options: SimOptions,
+    *,
+    target: np.ndarray | None = None,
+    cancel: CancelToken | None = None,
+) -> Generator[Event, None, SimResult]:
+    """Run 2D-SIM on ``raw`` ``(O·P, Y, X)`` or ``(T, O·P, Y, X)``; ``target`` is the matched high-SNR stack
+    (same shape) for ``training="supervised"``."""
+    _check(options)
+    stacks = layout.arrange(raw, options.n_orientations, options.n_phases, options.order)
+    single = np.asarray(raw).ndim == 3 and stacks.shape[0] == 1
+    pixel = float(options.pixel_size_um)
+    yield StageInfo("sim-estimate", "estimating the illumination pattern")
+    otf = make_otf(options)
+    offset = layout.estimate_offset(stacks) if options.offset is None else float(options.offset)
+    stacks = layout.subtract_offset(stacks, offset)
+    if float(stacks.max()) <= 0:
+        raise DataError("the raw SIM frames are empty after removing the camera offset; check --offset")
+    k0_prior = (
+        options.k0_prior
+        if options.k0_prior is not None
+        else expected_k0(options.excitation_wavelength_um, options.na_excitation)
+    )
+    if k0_prior >= 1 / pixel:
+        raise UsageError(f"expected |k0| {k0_prior:.2f} /µm is beyond the 2× grid for pixel {pixel} µm; check units")
+    params, warnings = estimate_pattern(
+        stacks.sum(axis=0),
+        pixel,
+        otf,
+        k0_prior=k0_prior,
+        angles_prior=options.angles_prior,
+        k0_tolerance=options.k0_tolerance,
+        angle_tolerance=options.angle_tolerance,
+        min_modulation=options.min_modulation,
+        individual_phases=options.individual_phases,
+    )
+    _raise_if(cancel)
+    wopts = WienerOptions(
+        wiener=options.wiener,
+        apodisation=options.apodisation,
+        apodisation_bend=options.apodisation_bend,
+        attenuation=options.attenuation,
+        attenuation_width=options.attenuation_width,
+    )
+    yield StageInfo("sim-wiener", f"Wiener SIM of {stacks.shape[0]} acquisition(s)")
+    wf = np.stack([widefield(s) for s in stacks])
+    sr = []
+    for s in stacks:
+        _raise_if(cancel)
+        sr.append(reconstruct(s, params, pixel, otf, wopts))
+    sr = np.stack(sr)
+    result = SimResult(
+        widefield=wf,
+        sr=sr,
+        sr_denoised=None,
+        denoised=None,
+        params=params,
+        warnings=warnings,
+        pixel_size_um=pixel / 2,
+        raw_pixel_size_um=pixel,
+        offset=offset,
+        otf_source=otf.source,
+    )
+    if options.denoise != "none":
+        high = None
+        if target is not None:
+            high = layout.subtract_offset(
+                layout.arrange(target, options.n_orientations, options.n_phases, options.order), offset
+            )
+            if high.shape != stacks.shape:
+                raise DataError(
+                    f"the high-SNR target has shape {np.shape(target)}, the raw frames {np.shape(raw)}; "
+                    "give matched acquisitions"
+                )
+        denoised, losses, noise = yield from _denoise(stacks, high, params, pixel, otf, options, cancel)
+        yield StageInfo("sim-wiener", "Wiener SIM of the denoised frames")
+        result.sr_denoised = np.stack([reconstruct(s, params, pixel, otf, wopts) for s in denoised])
+        result.denoised = layout.flatten(denoised, options.order)
+        result.losses, result.noise = losses, noise
+    if single:
+        result.widefield, result.sr = result.widefield[0], result.sr[0]
+        if result.sr_denoised is not None:
+            result.sr_denoised, result.denoised = result.sr_denoised[0], result.denoised[0]
+    return result
+
+
+def _denoise(stacks, high, params, pixel, otf, options: SimOptions, cancel):
+    """Train the denoiser in the chosen mode and apply it; returns (denoised (T, O, P, Y, X), losses, noise)."""
+    from ..devices import resolve_device
+
+    device = resolve_device(options.device)
+    use_pattern = options.denoise == "rdl"
+    mode = options.training
+    if mode == "auto":
+        mode = "supervised" if high is not None else ("timelapse" if stacks.shape[0] >= 2 else "self")
+    if mode == "supervised" and high is None:
+        raise UsageError("supervised SIM denoising needs a matched high-SNR acquisition (target)")
+    if mode == "timelapse" and stacks.shape[0] < 2:
+        raise UsageError("time-lapse SIM denoising needs at least 2 time points; use training='self'")
+    scale = float(np.percentile(stacks, 99.9)) or 1.0
+    pm_opts = WienerOptions(wiener=options.pm_wiener, apodisation=options.apodisation)
+
+    def pm_of(stack: np.ndarray) -> np.ndarray:
+        estimate = reconstruct(stack * scale, params, pixel, otf, pm_opts)
+        return match_mean(modulated_images(estimate, params, pixel, otf, options.n_phases), stack)
+
+    pm_fn = pm_of if use_pattern else None
+    norm = stacks / scale
+    noise = None
+    yield StageInfo("sim-denoise", f"preparing {mode} training pairs")
+    if mode == "self":
+        noise = estimate_noise(stacks, pixel, otf)
+        noise_n = NoiseModel(gain=noise.gain / scale, read_variance=noise.read_variance / scale**2)
+        pairs = [
+            p
+            for t in range(norm.shape[0])
+            for p in recorrupted_pairs(
+                norm[t],
+                noise_n,
+                pm_fn,
+                alpha=options.recorruption_alpha,
+                draws=options.recorruption_draws,
+                seed=options.seed + t,
+            )
+        ]
+    elif mode == "timelapse":
+        pairs = timelapse_pairs(norm, pm_fn)
+    else:
+        pairs = supervised_pairs(norm, high / scale, pm_fn)
+    _raise_if(cancel)
+    topts = TrainOptions(
+        time_budget_s=options.time_budget_s,
+        max_steps=options.max_steps,
+        patch=options.patch,
+        batch=options.batch,
+        width=options.width,
+        blocks=options.blocks,
+        learning_rate=options.learning_rate,
+        use_pattern=use_pattern,
+        fnsm=options.fnsm,
+        seed=options.seed,
+    )
+    net, losses = yield from train(
+        pairs, topts, device, pixel_um=pixel, cancel=cancel, stage="rdl" if use_pattern else "denoise"
+    )
+    yield StageInfo("sim-denoise", "denoising the raw frames")
+    from .rdl import denoise_stack
+
+    out = []
+    draws = max(1, options.recorruption_draws)
+    for t in range(norm.shape[0]):
+        _raise_if(cancel)
+        if mode == "self":
+            mine = pairs[t * draws : (t + 1) * draws]
+            result = np.mean([denoise_stack(net, p.inp, p.pm, device) for p in mine], axis=0)
+        else:
+            result = denoise_stack(net, norm[t], pm_fn(norm[t]) if pm_fn else None, device)
+        out.append(np.clip(result, 0.0, None) * scale)
+    return np.stack(out).astype(np.float32), losses, noise
+
+
+def run_sim(
+    raw: np.ndarray, options: SimOptions, *, target: np.ndarray | None = None, cancel: CancelToken | None = None
+) -> SimResult:
+    """Drive :func:`sim_steps` to the end, dropping the events."""
+    steps = sim_steps(raw, options, target=target, cancel=cancel)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def with_file_pixel(options: SimOptions, file_pixel_um: float | None) -> SimOptions:
+    """``options`` with the file's pixel size filled in when the user gave none."""
+    if options.pixel_size_um is None and file_pixel_um is not None:
+        return replace(options, pixel_size_um=float(file_pixel_um))
+    return options
