@@ -16,11 +16,10 @@ import numpy as np
 from ..errors import CancelledError, DataError, UsageError
 from ..events import CancelToken, Event, StageInfo
 from . import layout
-from .modulated import match_mean, modulated_images
-from .noise import NoiseModel, estimate_noise
+from .denoise import denoise_frames
+from .noise import NoiseModel
 from .optics import OTF, expected_k0, read_otf, theoretical_otf
 from .pattern import PatternParams, estimate_pattern
-from .training import TrainOptions, recorrupted_pairs, supervised_pairs, timelapse_pairs, train
 from .wiener import WienerOptions, reconstruct, widefield
 
 DENOISERS = ("none", "rdl", "plain")
@@ -64,6 +63,8 @@ class SimOptions:
     fnsm: bool = False  # learnable Fourier low-pass copy of the raw input as extra channels
     recorruption_alpha: float = 0.5  # self mode: input y + α·z, target y − z/α
     recorruption_draws: int = 4  # self mode: recorrupted copies for training, averaged at inference
+    pm_source: str = "denoised"  # SR estimate behind the PM images: "denoised" (two stages) or "wiener" (one)
+    stage1_fraction: float = 0.4  # pm_source="denoised": share of the budget for the first (plain) stage
     pm_wiener: float = 0.3  # Wiener parameter of the SR estimate behind the PM images (smoother than `wiener`)
     device: str = "auto"
     seed: int = 0
@@ -114,6 +115,8 @@ def _check(options: SimOptions) -> None:
         raise UsageError(f"unknown denoiser {options.denoise!r}; use one of {', '.join(DENOISERS)}")
     if options.training not in TRAINING_MODES:
         raise UsageError(f"unknown training mode {options.training!r}; use one of {', '.join(TRAINING_MODES)}")
+    if options.pm_source not in ("denoised", "wiener"):
+        raise UsageError(f"unknown pm_source {options.pm_source!r}; use denoised or wiener")
     if options.wiener <= 0 or options.pm_wiener <= 0:
         raise UsageError("the Wiener parameters must be positive (e.g. 0.1)")
     if options.pixel_size_um > 0.2:
@@ -200,7 +203,7 @@ def sim_steps(
                     f"the high-SNR target has shape {np.shape(target)}, the raw frames {np.shape(raw)}; "
                     "give matched acquisitions"
                 )
-        denoised, losses, noise = yield from _denoise(stacks, high, params, pixel, otf, options, cancel)
+        denoised, losses, noise = yield from denoise_frames(stacks, high, params, pixel, otf, options, cancel)
         yield StageInfo("sim-wiener", "Wiener SIM of the denoised frames")
         result.sr_denoised = np.stack([reconstruct(s, params, pixel, otf, wopts) for s in denoised])
         result.denoised = layout.flatten(denoised, options.order)
@@ -210,81 +213,6 @@ def sim_steps(
         if result.sr_denoised is not None:
             result.sr_denoised, result.denoised = result.sr_denoised[0], result.denoised[0]
     return result
-
-
-def _denoise(stacks, high, params, pixel, otf, options: SimOptions, cancel):
-    """Train the denoiser in the chosen mode and apply it; returns (denoised (T, O, P, Y, X), losses, noise)."""
-    from ..devices import resolve_device
-
-    device = resolve_device(options.device)
-    use_pattern = options.denoise == "rdl"
-    mode = options.training
-    if mode == "auto":
-        mode = "supervised" if high is not None else ("timelapse" if stacks.shape[0] >= 2 else "self")
-    if mode == "supervised" and high is None:
-        raise UsageError("supervised SIM denoising needs a matched high-SNR acquisition (target)")
-    if mode == "timelapse" and stacks.shape[0] < 2:
-        raise UsageError("time-lapse SIM denoising needs at least 2 time points; use training='self'")
-    scale = float(np.percentile(stacks, 99.9)) or 1.0
-    pm_opts = WienerOptions(wiener=options.pm_wiener, apodisation=options.apodisation)
-
-    def pm_of(stack: np.ndarray) -> np.ndarray:
-        estimate = reconstruct(stack * scale, params, pixel, otf, pm_opts)
-        return match_mean(modulated_images(estimate, params, pixel, otf, options.n_phases), stack)
-
-    pm_fn = pm_of if use_pattern else None
-    norm = stacks / scale
-    noise = None
-    yield StageInfo("sim-denoise", f"preparing {mode} training pairs")
-    if mode == "self":
-        noise = estimate_noise(stacks, pixel, otf)
-        noise_n = NoiseModel(gain=noise.gain / scale, read_variance=noise.read_variance / scale**2)
-        pairs = [
-            p
-            for t in range(norm.shape[0])
-            for p in recorrupted_pairs(
-                norm[t],
-                noise_n,
-                pm_fn,
-                alpha=options.recorruption_alpha,
-                draws=options.recorruption_draws,
-                seed=options.seed + t,
-            )
-        ]
-    elif mode == "timelapse":
-        pairs = timelapse_pairs(norm, pm_fn)
-    else:
-        pairs = supervised_pairs(norm, high / scale, pm_fn)
-    _raise_if(cancel)
-    topts = TrainOptions(
-        time_budget_s=options.time_budget_s,
-        max_steps=options.max_steps,
-        patch=options.patch,
-        batch=options.batch,
-        width=options.width,
-        blocks=options.blocks,
-        learning_rate=options.learning_rate,
-        use_pattern=use_pattern,
-        fnsm=options.fnsm,
-        seed=options.seed,
-    )
-    net, losses = yield from train(
-        pairs, topts, device, pixel_um=pixel, cancel=cancel, stage="rdl" if use_pattern else "denoise"
-    )
-    yield StageInfo("sim-denoise", "denoising the raw frames")
-    from .rdl import denoise_stack
-
-    out = []
-    draws = max(1, options.recorruption_draws)
-    for t in range(norm.shape[0]):
-        _raise_if(cancel)
-        if mode == "self":
-            mine = pairs[t * draws : (t + 1) * draws]
-            result = np.mean([denoise_stack(net, p.inp, p.pm, device) for p in mine], axis=0)
-        else:
-            result = denoise_stack(net, norm[t], pm_fn(norm[t]) if pm_fn else None, device)
-        out.append(np.clip(result, 0.0, None) * scale)
-    return np.stack(out).astype(np.float32), losses, noise
 
 
 def run_sim(

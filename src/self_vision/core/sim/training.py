@@ -89,6 +89,22 @@ def supervised_pairs(low: np.ndarray, high: np.ndarray, pm_of: Callable[[np.ndar
     return [Pair(inp=lo, pm=None if pm_of is None else pm_of(lo), target=hi) for lo, hi in zip(low, high, strict=True)]
 
 
+@torch.no_grad()
+def warm_start(net: RDLNet, source: RDLNet) -> None:
+    """Copy every matching weight of ``source`` into ``net``; the fusion layer's extra (pattern) input channels
+    start at zero, so the warm-started rDL net first computes exactly what ``source`` computed."""
+    own = net.state_dict()
+    for name, value in source.state_dict().items():
+        if name not in own:
+            continue
+        if own[name].shape == value.shape:
+            own[name].copy_(value)
+        elif name == "fuse.0.weight" and own[name].shape[1] > value.shape[1]:
+            own[name].zero_()
+            own[name][:, : value.shape[1]].copy_(value)
+    net.load_state_dict(own)
+
+
 def _crop(a: np.ndarray, where: tuple) -> np.ndarray:
     d, y0, x0, size, k, flip = where
     c = np.rot90(a[d, :, y0 : y0 + size, x0 : x0 + size], k, axes=(-2, -1))
@@ -126,14 +142,20 @@ def train(
     pixel_um: float | None = None,
     cancel: CancelToken | None = None,
     stage: str = "rdl",
+    init: RDLNet | None = None,
 ) -> Generator[Event, None, tuple[RDLNet, list[float]]]:
-    """Train an :class:`RDLNet` on ``pairs`` with an L2 loss; yields events, returns (net, losses)."""
+    """Train an :class:`RDLNet` on ``pairs`` with an L2 loss; yields events, returns (net, losses).
+
+    ``init``: a trained network (e.g. the plain denoiser) whose weights start this one (:func:`warm_start`).
+    """
     torch.manual_seed(options.seed)
     rng = np.random.default_rng(options.seed)
     n_phases = pairs[0].inp.shape[1]
     net = RDLNet(
         n_phases, options.width, options.blocks, use_pattern=options.use_pattern, fnsm=options.fnsm, pixel_um=pixel_um
     ).to(device)
+    if init is not None:
+        warm_start(net, init)
     optimiser = torch.optim.Adam(net.parameters(), lr=options.learning_rate)
     yield StageInfo(
         stage,
