@@ -51,3 +51,9 @@ def test_enhance_with_uncertainty_returns_a_map_on_the_output_grid():
     np.testing.assert_array_equal(via_options.uncertainty, result.uncertainty)
     applied = self_vision.enhance(volume, (1, 2, 2), model=result.model, uncertainty=True)
     np.testing.assert_allclose(applied.uncertainty, result.uncertainty, rtol=1e-4, atol=1e-6)
+
+
+def test_every_public_name_resolves():
+    """``self_vision.__all__`` is served lazily from ``api``: each name must be there."""
+    for name in self_vision.__all__:
+        assert getattr(self_vision, name) is not None

@@ -17,12 +17,16 @@ import numpy as np
 
 from .core.degrade import cubic_upsample
 from .core.denoise.files import load_denoiser
+from .core.denoise.files import save_denoiser as save_denoiser
 from .core.denoise.net import DenoiseNet
 from .core.denoise.options import DenoiseOptions
 from .core.denoise.result import DenoiseResult
 from .core.enhance.enhancer import Enhancer
+from .core.enhance.enhancer import load_model as load_model
+from .core.enhance.enhancer import save_model as save_model
 from .core.enhance.options import EnhanceOptions
-from .core.enhance.run import EnhanceResult, enhance_steps
+from .core.enhance.run import EnhanceResult
+from .core.enhance.run import enhance_steps as enhance_steps
 from .core.errors import DataError, UsageError
 from .core.events import CancelToken, Event, run_to_end
 from .core.quality import back_projection_baseline, crop_reference, degrade_array, score
