@@ -36,3 +36,33 @@ OUTPUT_CHUNK_AXIAL = 64
 BLOCK_HALO = 16
 #: Input voxels a block-wise run trains on when the input is larger (a structure-rich region of it).
 TRAIN_VOXELS = 8_000_000
+
+# ---------------------------------------------------------------------------------------------- limits
+#: Largest seed (numpy's and torch's generators take 0 .. 2**32 - 1).
+MAX_SEED = 2**32 - 1
+#: Longest training time budget accepted, in seconds (one week).
+MAX_TIME_BUDGET = 7 * 24 * 3600.0
+#: Most training steps accepted.
+MAX_STEPS = 10_000_000
+#: Most data-consistency (back-projection) rounds accepted.
+MAX_BACK_PROJECTION = 1000
+#: Largest photon count / read-noise sigma of --noise (photons at full scale; sigma in 0-1 units).
+MAX_NOISE_PHOTONS = 1e9
+MAX_NOISE_SIGMA = 10.0
+#: Voxel sizes outside this range (in the file's unit) are refused as implausible.
+MAX_VOXEL_SIZE = 1e9
+#: What a model file may set (bounds memory: a file cannot make the product build a huge network).
+MAX_MODEL_FEATURES = 256
+MAX_MODEL_SHRINK = 256
+MAX_MODEL_MAPPING = 16
+MAX_MODEL_GROUPS = 64
+MAX_MODEL_KERNEL = 7
+MAX_MODEL_STAGES = 8
+MAX_DENOISER_FEATURES = 256
+MAX_DENOISER_DEPTH = 32
+#: Seconds to wait for a dask scheduler to accept the connection and answer (each).
+SCHEDULER_TIMEOUT = 10.0
+#: A block-wise lock file whose writer cannot be checked (another host) is taken as stale after this long.
+LOCK_STALE_SECONDS = 24 * 3600.0
+#: Bytes of the input hashed (spread over the file) for a block-wise run's input fingerprint.
+FINGERPRINT_SAMPLE_BYTES = 1 << 20

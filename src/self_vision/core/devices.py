@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import DeviceError
+from .errors import KIND_INVALID_VALUE, DeviceError
+
+#: What to do when a device is not there (the CLI says ``use --device cpu or auto``).
+_FALLBACK = "choose the CPU or auto"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,8 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     """Turn a user's device choice into a ``torch.device``; an unavailable choice raises :class:`DeviceError`."""
     if isinstance(name, torch.device):
         name = str(name)
+    if name is not None and not isinstance(name, str):
+        raise DeviceError(f"device {name!r}: give a name such as auto, cpu, cuda or cuda:N", kind=KIND_INVALID_VALUE)
     choice = (name or "auto").strip().lower()
     if choice == "auto":
         if torch.cuda.is_available():
@@ -50,19 +55,21 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
         return torch.device("cpu")
     if choice == "mps":
         if not _mps_available():
-            raise DeviceError("device 'mps' is not available on this machine; use --device cpu or auto")
+            raise DeviceError("device 'mps' is not available on this machine", hint=_FALLBACK)
         return torch.device("mps")
     if choice == "cuda" or choice.startswith("cuda:"):
         index_text = choice.partition(":")[2] or "0"
         if not index_text.isdigit():
-            raise DeviceError(f"device {name!r} is not a valid CUDA device; write cuda or cuda:N")
+            raise DeviceError(
+                f"device {name!r} is not a valid CUDA device; write cuda or cuda:N", kind=KIND_INVALID_VALUE
+            )
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            raise DeviceError(f"device {name!r} is not available: no CUDA GPU found; use --device cpu or auto")
+            raise DeviceError(f"device {name!r} is not available: no CUDA GPU found", hint=_FALLBACK)
         if int(index_text) >= count:
-            raise DeviceError(f"device {name!r} is not available: this machine has {count} CUDA GPU(s)")
+            raise DeviceError(f"device {name!r} is not available: this machine has {count} CUDA GPU(s)", hint=_FALLBACK)
         return torch.device(f"cuda:{int(index_text)}")
-    raise DeviceError(f"unknown device {name!r}; choose auto, cpu, cuda, cuda:N or mps")
+    raise DeviceError(f"unknown device {name!r}; choose auto, cpu, cuda, cuda:N or mps", kind=KIND_INVALID_VALUE)
 
 
 def bf16_is_fast(device: torch.device) -> bool:

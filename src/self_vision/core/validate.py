@@ -2,45 +2,62 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataError, UsageError
+from ..defaults import (
+    MAX_FACTOR,
+    MAX_NOISE_PHOTONS,
+    MAX_NOISE_SIGMA,
+    MAX_SEED,
+    MAX_STEPS,
+    MAX_TIME_BUDGET,
+    MAX_VOXEL_SIZE,
+)
+from .errors import KIND_INVALID_VALUE, DataError, UsageError, invalid
 
-#: Largest factor per axis; beyond it zero-shot learning has nothing to learn from.
-MAX_FACTOR = 16
 #: Smallest low-resolution training patch per upsampled axis (the 5-voxel first conv needs context).
 MIN_LOW_RES = 4
 
 
+def _bad_factor(message: str) -> UsageError:
+    return UsageError(message, kind=KIND_INVALID_VALUE, option="factor")
+
+
 def parse_factor(text: str | Sequence[int] | int, ndim: int | None = None) -> tuple[int, ...]:
     """Parse ``"4,4,4"``, ``"1,4,4"``, ``4`` or a sequence into per-axis integer factors."""
+    if text is None or isinstance(text, bool):
+        raise _bad_factor(f"factor {text!r}: give one number or one per axis (Z,Y,X or Y,X), e.g. 1,4,4")
     if isinstance(text, str):
         parts = [p.strip() for p in text.replace("x", ",").split(",") if p.strip()]
     elif isinstance(text, int | np.integer | float):
         parts = [text]
     else:
-        parts = list(text)
+        try:
+            parts = list(text)
+        except TypeError:
+            raise _bad_factor(f"factor {text!r}: give one number or one per axis (Z,Y,X or Y,X)") from None
     values: list[int] = []
     for part in parts:
         try:
             number = float(part)
         except (TypeError, ValueError):
-            raise UsageError(f"factor {text!r}: {part!r} is not a number; write e.g. --factor 1,4,4") from None
-        if not number.is_integer():
-            raise UsageError(f"factor {text!r}: {part} is not a whole number; factors are integers like 2 or 4")
+            raise _bad_factor(f"factor {text!r}: {part!r} is not a number; write e.g. 1,4,4") from None
+        if not math.isfinite(number) or not number.is_integer():
+            raise _bad_factor(f"factor {text!r}: {part} is not a whole number; factors are integers like 2 or 4")
         if number < 1:
-            raise UsageError(f"factor {text!r}: {int(number)} is below 1; each factor must be 1 or more")
+            raise _bad_factor(f"factor {text!r}: {int(number)} is below 1; each factor must be 1 or more")
         if number > MAX_FACTOR:
-            raise UsageError(f"factor {text!r}: {int(number)} is too large; the most per axis is {MAX_FACTOR}")
+            raise _bad_factor(f"factor {text!r}: {int(number)} is too large; the most per axis is {MAX_FACTOR}")
         values.append(int(number))
     if not values or len(values) > 3:
-        raise UsageError(f"factor {text!r}: give one number or one per axis (Z,Y,X or Y,X)")
+        raise _bad_factor(f"factor {text!r}: give one number or one per axis (Z,Y,X or Y,X)")
     if ndim is not None:
         values = _fit_factor_to_ndim(values, ndim, text)
     if all(v == 1 for v in values):
-        raise UsageError(f"factor {text!r}: all factors are 1, so there is nothing to enhance")
+        raise _bad_factor(f"factor {text!r}: all factors are 1, so there is nothing to enhance")
     return tuple(values)
 
 
@@ -51,7 +68,7 @@ def _fit_factor_to_ndim(values: list[int], ndim: int, text: object) -> list[int]
         return values
     if ndim == 2 and len(values) == 3 and values[0] == 1:
         return values[1:]
-    raise UsageError(f"factor {text!r} has {len(values)} entries but the image has {ndim} axes")
+    raise _bad_factor(f"factor {text!r} has {len(values)} entries but the image has {ndim} axes")
 
 
 def check_volume(volume: np.ndarray, name: str = "input") -> None:
@@ -82,3 +99,105 @@ def check_size(
                 f"{name}: axis {axis_name} has {size} voxels, too few to learn a {f}x factor "
                 f"(needs at least {f * min_low_res}); use a smaller factor or a larger image"
             )
+
+
+# ------------------------------------------------------------------------------------- numbers and settings
+# Each check takes ``label``: the face's name for the setting (the API passes ``time_budget``, the CLI
+# ``--time-budget``), so the message reads in the caller's terms; ``option`` on the error is the API name.
+
+
+def _number(label: str, value: object, option: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise invalid(label, value, "give a number", option)
+    number = float(value)
+    if not math.isfinite(number):
+        raise invalid(label, value, "give a finite number", option)
+    return number
+
+
+def check_time_budget(value: object, label: str = "time_budget") -> float | None:
+    """None, or a finite number of seconds in (0, MAX_TIME_BUDGET]."""
+    if value is None:
+        return None
+    seconds = _number(label, value, "time_budget")
+    if seconds <= 0:
+        raise invalid(label, value, "give a positive number of seconds", "time_budget")
+    if seconds > MAX_TIME_BUDGET:
+        raise invalid(label, value, f"give at most {MAX_TIME_BUDGET:g} seconds", "time_budget")
+    return seconds
+
+
+def check_int(
+    value: object, label: str, option: str, *, minimum: int = 0, maximum: int | None = None, what: str = "number"
+) -> int | None:
+    """None, or a whole number in [minimum, maximum]."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if isinstance(value, float | np.floating) and math.isfinite(value) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise invalid(label, value, f"give a whole {what}", option)
+    number = int(value)
+    if number < minimum:
+        lowest = "a positive" if minimum == 1 else ("a non-negative" if minimum == 0 else f"at least {minimum} as")
+        raise invalid(label, value, f"give {lowest} {what}", option)
+    if maximum is not None and number > maximum:
+        raise invalid(label, value, f"give at most {maximum}", option)
+    return number
+
+
+def check_steps(value: object, label: str = "steps") -> int | None:
+    return check_int(value, label, "steps", minimum=1, maximum=MAX_STEPS, what="number of steps")
+
+
+def check_seed(value: object, label: str = "seed") -> int | None:
+    return check_int(value, label, "seed", minimum=0, maximum=MAX_SEED, what="number (0 or more)")
+
+
+def check_noise(value: object, label: str = "noise") -> tuple[float | None, float] | None:
+    """None, or (photons at full scale or None, read-noise sigma): finite, not negative, bounded."""
+    if value is None:
+        return None
+    try:
+        photons, sigma = value  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise invalid(label, value, "give PHOTONS,SIGMA, e.g. 100,0.01", "noise") from None
+    p = 0.0 if photons is None else _number(label, photons, "noise")
+    s = _number(label, sigma, "noise")
+    if p < 0 or s < 0:
+        raise invalid(label, value, "photons and sigma must not be negative", "noise")
+    if p > MAX_NOISE_PHOTONS or s > MAX_NOISE_SIGMA:
+        raise invalid(
+            label, value, f"give at most {MAX_NOISE_PHOTONS:g} photons and sigma {MAX_NOISE_SIGMA:g}", "noise"
+        )
+    return (p or None, s)
+
+
+def check_voxel_size(value: object, ndim: int | None, label: str = "voxel_size") -> tuple[float, ...] | None:
+    """None, or one finite positive size per axis (``ndim`` of them when given)."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not hasattr(value, "__len__"):
+        raise invalid(label, value, "give one positive number per axis, e.g. (2, 0.5, 0.5)", "voxel_size")
+    sizes = tuple(_number(label, v, "voxel_size") for v in value)  # type: ignore[union-attr]
+    if ndim is not None and len(sizes) != ndim:
+        axes = "Z,Y,X" if ndim == 3 else "Y,X"
+        raise invalid(label, value, f"give {ndim} positive numbers ({axes}), one per axis of the image", "voxel_size")
+    if not sizes or not all(0 < v <= MAX_VOXEL_SIZE for v in sizes):
+        raise invalid(label, value, "give positive numbers", "voxel_size")
+    return sizes
+
+
+def check_array(data: object, name: str = "input", ndims: tuple[int, ...] = (2, 3)) -> np.ndarray:
+    """A numpy array of real numbers with one of ``ndims`` axes (a list, None or a string is refused)."""
+    if not isinstance(data, np.ndarray):
+        raise UsageError(
+            f"{name}: give a numpy array (e.g. numpy.asarray(...)), not a {type(data).__name__}",
+            kind=KIND_INVALID_VALUE,
+            option="data",
+        )
+    if data.ndim not in ndims:
+        shown = " or ".join(f"{n}D" for n in ndims)
+        raise DataError(f"{name}: has {data.ndim} axes {data.shape}; give a {shown} array", kind=KIND_INVALID_VALUE)
+    return data

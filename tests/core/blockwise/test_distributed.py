@@ -50,5 +50,5 @@ def test_distributed_runs_need_a_file_input(tmp_path, client):
 
 
 def test_bad_cluster_requests_are_usage_errors():
-    with pytest.raises(UsageError, match="--workers"):
+    with pytest.raises(UsageError, match="workers 0"):
         connect(workers=0)

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ... import defaults
 from ..events import CancelToken
 from ..io.lazy import LazyVolume, SourceSpec
 from .plan import BlockPlan
@@ -22,23 +23,107 @@ _MODELS: dict[str, Any] = {}
 _VOLUMES: dict[SourceSpec, LazyVolume] = {}
 
 
-def connect(scheduler: str | None = None, workers: int | None = None, threads_per_worker: int = 1) -> Any:
-    """A client for ``scheduler`` (an address) or for a new LocalCluster of ``workers`` processes."""
-    from distributed import Client, LocalCluster
+def connect(
+    scheduler: str | None = None,
+    workers: int | None = None,
+    threads_per_worker: int = 1,
+    timeout: float = defaults.SCHEDULER_TIMEOUT,
+) -> Any:
+    """A client for ``scheduler`` (an address) or for a new LocalCluster of ``workers`` processes.
 
-    from ..errors import UsageError
+    A scheduler must accept the connection and answer within ``timeout`` seconds (each); a listener that
+    accepts but never answers is a one-line :class:`UsageError` of kind ``timeout``, not a hang.
+    """
+    from ..errors import KIND_INVALID_VALUE, UsageError
 
     if scheduler:
-        try:
-            return Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise UsageError(f"--scheduler {scheduler}: cannot connect ({exc}); check the address") from None
-    if workers is None or workers < 1:
-        raise UsageError(f"--workers {workers}: give a positive number of worker processes")
+        if not isinstance(scheduler, str) or ("://" not in scheduler and ":" not in scheduler):
+            raise UsageError(
+                f"scheduler {scheduler!r}: give an address such as tcp://HOST:8786",
+                kind=KIND_INVALID_VALUE,
+                option="scheduler",
+            )
+        _probe(scheduler, timeout)
+        return _within(lambda: _client(scheduler, timeout), scheduler, 3 * timeout)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UsageError(
+            f"workers {workers!r}: give a positive number of worker processes",
+            kind=KIND_INVALID_VALUE,
+            option="workers",
+        )
+    from distributed import Client, LocalCluster
+
     cluster = LocalCluster(
         n_workers=workers, threads_per_worker=threads_per_worker, processes=True, dashboard_address=None
     )
     return Client(cluster)
+
+
+def _client(scheduler: str, timeout: float) -> Any:
+    from distributed import Client
+
+    return Client(scheduler, timeout=f"{timeout}s")
+
+
+def _unreachable(scheduler: str, what: str) -> Any:
+    from ..errors import KIND_TIMEOUT, UsageError
+
+    return UsageError(
+        f"scheduler {scheduler}: {what}",
+        kind=KIND_TIMEOUT,
+        option="scheduler",
+        hint="check the address and that the scheduler runs",
+    )
+
+
+def _probe(scheduler: str, timeout: float) -> None:
+    """For ``tcp://`` addresses: the listener must accept and send its handshake within ``timeout`` seconds."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not scheduler.startswith("tcp://"):
+        return
+    parts = urlsplit(scheduler)
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise _unreachable(scheduler, "is not HOST:PORT")
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            if not sock.recv(1):
+                raise _unreachable(scheduler, "closed the connection without answering")
+    except TimeoutError:
+        raise _unreachable(scheduler, f"accepted no connection or sent no answer within {timeout:g} s") from None
+    except OSError as exc:
+        raise _unreachable(scheduler, f"cannot connect ({exc.strerror or exc})") from None
+
+
+def _within(make: Any, scheduler: str, seconds: float) -> Any:
+    """``make()`` in a helper thread, given up (a one-line error) after ``seconds``."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["client"] = make()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="self-vision-connect", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise _unreachable(scheduler, f"did not complete the connection within {seconds:g} s")
+    if "error" in box:
+        exc = box["error"]
+        if isinstance(exc, OSError | TimeoutError):
+            raise _unreachable(scheduler, f"cannot connect ({type(exc).__name__}: {exc})") from None
+        raise exc
+    return box["client"]
 
 
 def close(client: Any) -> None:
@@ -65,7 +150,7 @@ def run_blocks(
     from .models import block_model_state
 
     state = block_model_state(model)
-    key = _model_key(state)
+    key = model_key(state)
     shipped = client.scatter(state, broadcast=True, hash=False)  # once per worker, not once per task
     threads = job.threads or _threads_per_worker(client)
     futures = [
@@ -106,7 +191,7 @@ def _block_task(job: Any, spec: SourceSpec, plan: BlockPlan, index: int, key: st
     return index
 
 
-def _model_key(state: dict) -> str:
+def model_key(state: dict) -> str:
     """A digest of every tensor and setting in a model's state (names the model on the workers)."""
     import torch
 

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import DataError, UsageError, one_line
+from ..io.modelcheck import check_denoiser_payload
 from ..io.modelfile import DENOISER_FORMAT, read_payload, save_payload
 from .net import DenoiseConfig, DenoiseNet
 from .options import MODES
@@ -42,7 +43,8 @@ def denoiser_to_dict(net: DenoiseNet) -> dict:
 
 
 def denoiser_from_dict(data: dict) -> DenoiseNet:
-    """Rebuild a denoiser from :func:`denoiser_to_dict`'s output (in eval mode)."""
+    """Rebuild a denoiser from :func:`denoiser_to_dict`'s output (in eval mode), validated first."""
+    check_denoiser_payload(data)
     raw = dict(data["config"])
     raw["spacing"] = None if raw.get("spacing") is None else tuple(float(v) for v in raw["spacing"])
     config = DenoiseConfig(**raw)

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, UsageError
-from .tiff import plan_axes
-from .units import MICRON, normalize_unit
+from ..errors import KIND_BAD_INPUT, DataError, UsageError, one_line
+from .omezarr import zarr_levels
+from .paths import check_input_file
+from .tiff import check_codec, check_not_truncated, plan_axes, tifffile_errors
 
 ZARR_SUFFIXES = (".zarr",)
 TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8")
@@ -54,7 +55,16 @@ class LazyVolume:
 
     def read(self, region: tuple[slice, ...]) -> np.ndarray:
         """The voxels of ``region`` as a numpy array (read in this thread; safe inside dask workers)."""
-        return np.asarray(self.data[region].compute(scheduler="synchronous"))
+        try:
+            return np.asarray(self.data[region].compute(scheduler="synchronous"))
+        except (DataError, UsageError, MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a page or chunk that cannot be decoded: truncated, corrupt, missing
+            raise DataError(
+                f"{self.name}: cannot read the region {region} ({type(exc).__name__}: {one_line(exc)}); "
+                "the file may be truncated or corrupt",
+                kind=KIND_BAD_INPUT,
+            ) from None
 
 
 def is_zarr_path(path: str | Path) -> bool:
@@ -77,9 +87,7 @@ def as_lazy(data: Any, voxel_size: tuple[float, ...] | None = None, unit: str | 
 
 def open_lazy(path: str | Path, *, channel: int | None = None, timepoint: int | None = None) -> LazyVolume:
     """Open a TIFF, Zarr or OME-Zarr input lazily; one-line :class:`DataError` / :class:`UsageError` otherwise."""
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise DataError(f"{path}: no such file or folder; check the path")
+    path = check_input_file(path, folders=True)  # a FIFO or device would block the open
     if is_zarr_path(path):
         volume = _open_zarr(path, channel, timepoint)
     elif path.suffix.lower() in TIFF_SUFFIXES:
@@ -99,10 +107,12 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
     from .tiff import voxel_size_for
 
     try:
-        with tifffile.TiffFile(path) as tif:
+        with tifffile_errors() as logged, tifffile.TiffFile(path) as tif:
             if not tif.series:
                 raise DataError(f"{path}: contains no images; check that it is an image stack")
             series = tif.series[0]
+            check_not_truncated(path, tif, series, logged)  # a cut page chain reads as fewer planes
+            check_codec(path, tif)
             axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
             sizes = physical_sizes(tif, series)
             mappable = series.dataoffset is not None
@@ -126,7 +136,7 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
 def _open_zarr(path: Path, channel: int | None, timepoint: int | None) -> LazyVolume:
     import dask.array as da
 
-    levels, axes, voxel_size, unit = _zarr_levels(path)
+    levels, axes, voxel_size, unit = zarr_levels(path)
     index, kept_axes = plan_axes(
         path, axes, tuple(int(n) for n in levels[0].shape), channel=channel, timepoint=timepoint
     )
@@ -144,45 +154,8 @@ def open_pyramid(path: str | Path) -> tuple[list[Any], str, tuple[float, ...] | 
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such file or folder; check the path")
-    levels, axes, voxel_size, unit = _zarr_levels(path)
+    levels, axes, voxel_size, unit = zarr_levels(path)
     return [da.from_zarr(level) for level in levels], axes, voxel_size, unit
-
-
-def _zarr_levels(path: Path) -> tuple[list[Any], str, tuple[float, ...] | None, str | None]:
-    """The Zarr arrays of an image (one for a plain array), its axes, level 0's voxel size and unit."""
-    import zarr
-
-    try:
-        node = zarr.open(str(path), mode="r")
-    except Exception as exc:  # zarr raises several kinds for a folder that is not a store
-        raise DataError(f"{path}: not a readable Zarr store ({type(exc).__name__}: {exc})") from None
-    if isinstance(node, zarr.Array):
-        if node.ndim not in (2, 3):
-            raise DataError(f"{path}: a plain Zarr array of {node.ndim} dimensions; give ZYX or YX, or OME-Zarr")
-        return [node], "ZYX"[-node.ndim :], None, None
-    multiscales = _multiscales(node.attrs.asdict())
-    if not multiscales:
-        raise DataError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata; give the array's path")
-    image = multiscales[0]
-    try:
-        levels = [node[d["path"]] for d in image["datasets"]]
-    except KeyError as exc:
-        raise DataError(
-            f"{path}: its OME-Zarr metadata names a missing array ({exc}); the store is incomplete"
-        ) from None
-    axes_meta = image.get("axes") or [{"name": n} for n in "tczyx"[-levels[0].ndim :]]
-    axes = "".join(str(a["name"] if isinstance(a, dict) else a)[0].upper() for a in axes_meta)
-    units = {normalize_unit(a.get("unit")) for a in axes_meta if isinstance(a, dict) and a.get("type") == "space"}
-    unit = units.pop() if len(units) == 1 else None
-    first = image["datasets"][0]
-    scale = next((t["scale"] for t in first.get("coordinateTransformations", []) if t["type"] == "scale"), None)
-    voxel_size = None if scale is None else tuple(float(v) for v in scale)
-    return levels, axes, voxel_size, (unit or MICRON) if voxel_size is not None else None
-
-
-def _multiscales(attrs: dict) -> list[dict]:
-    """OME-Zarr 0.4 keeps ``multiscales`` at the top of the attributes, 0.5 under ``ome``."""
-    return attrs.get("ome", {}).get("multiscales") or attrs.get("multiscales") or []
 
 
 def _chunks_for(data: Any) -> tuple[int, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from contextlib import suppress
 from typing import Any
 
@@ -11,24 +12,41 @@ import tifffile
 from .units import MICRON, UNIT_IN_UM, normalize_unit, tidy
 
 
+class CalibrationWarning(UserWarning):
+    """A file's voxel size is present but invalid (0, negative, NaN): it is ignored, and the user is told."""
+
+
+def _warn_invalid(where: str, name: str, value: Any) -> None:
+    warnings.warn(
+        f"{where}: {name} {value!r} is not a valid voxel size (0, negative or NaN); the file's calibration is "
+        "ignored, set the voxel size yourself if you need it",
+        CalibrationWarning,
+        stacklevel=3,
+    )
+
+
 def physical_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries) -> dict[str, tuple[float, str | None]]:
-    """Per-axis (``"X"``, ``"Y"``, ``"Z"``) physical size and unit found in the file's metadata."""
+    """Per-axis (``"X"``, ``"Y"``, ``"Z"``) physical size and unit found in the file's metadata.
+
+    A size that is present but invalid (0, negative, NaN) is dropped with a :class:`CalibrationWarning`.
+    """
+    where = str(getattr(tif, "filename", "") or "input")
     with suppress(Exception):  # metadata is best effort; never fail a read because of it
         if tif.is_ome and tif.ome_metadata:
-            sizes = _ome_sizes(tif.ome_metadata)
+            sizes = _ome_sizes(tif.ome_metadata, where)
             if sizes:
                 return sizes
     page = getattr(series, "keyframe", None) or tif.pages.first
     with suppress(Exception):
         ij = tif.imagej_metadata if tif.is_imagej else None
         if ij is not None:
-            return _imagej_sizes(ij, page)
+            return _imagej_sizes(ij, page, where)
     with suppress(Exception):
         return _tag_sizes(page)
     return {}
 
 
-def _ome_sizes(xml: str) -> dict[str, tuple[float, str | None]]:
+def _ome_sizes(xml: str, where: str = "input") -> dict[str, tuple[float, str | None]]:
     """PhysicalSizeX/Y/Z of the first OME Image (units default to µm as in the OME schema)."""
     ome = tifffile.xml2dict(xml).get("OME", {})
     image = ome.get("Image", {})
@@ -40,13 +58,18 @@ def _ome_sizes(xml: str) -> dict[str, tuple[float, str | None]]:
         value = pixels.get(f"PhysicalSize{ax}")
         if value is None:
             continue
-        value = abs(float(value))
-        if value > 0 and math.isfinite(value):
-            sizes[ax] = (value, normalize_unit(pixels.get(f"PhysicalSize{ax}Unit", MICRON)) or MICRON)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if number > 0 and math.isfinite(number):
+            sizes[ax] = (number, normalize_unit(pixels.get(f"PhysicalSize{ax}Unit", MICRON)) or MICRON)
+        else:
+            _warn_invalid(where, f"OME PhysicalSize{ax}", value)
     return sizes
 
 
-def _imagej_sizes(ij: dict[str, Any], page: Any) -> dict[str, tuple[float, str | None]]:
+def _imagej_sizes(ij: dict[str, Any], page: Any, where: str = "input") -> dict[str, tuple[float, str | None]]:
     """Sizes from an ImageJ file: X/Y from the resolution tags, Z from ``spacing``, unit from ``unit``."""
     unit = normalize_unit(ij.get("unit"))
     sizes: dict[str, tuple[float, str | None]] = {}
@@ -54,11 +77,18 @@ def _imagej_sizes(ij: dict[str, Any], page: Any) -> dict[str, tuple[float, str |
         value = _inverse_rational(page.tags.get(tag))
         if value is not None:
             sizes[ax] = (value, unit)
+        elif page.tags.get(tag) is not None:
+            _warn_invalid(where, f"ImageJ {tag}", page.tags.get(tag).value)
     spacing = ij.get("spacing")
     if spacing is not None:
-        value = abs(float(spacing))
+        try:
+            value = float(spacing)
+        except (TypeError, ValueError):
+            value = math.nan
         if value > 0 and math.isfinite(value):
             sizes["Z"] = (tidy(value), unit)
+        else:
+            _warn_invalid(where, "ImageJ spacing", spacing)
     if unit is None and all(v == 1.0 for v, _ in sizes.values()):
         return {}  # ImageJ's "uncalibrated": 1 pixel per pixel
     return sizes

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, UsageError
+from ..errors import KIND_BAD_MODEL, KIND_INVALID_VALUE, KIND_OUTPUT_PATH, DataError, UsageError
 
 #: Tag of a saved enhancement model.
 MODEL_FORMAT = "napari-self-vision model"
@@ -32,12 +32,21 @@ def save_payload(payload: dict[str, Any], path: str | Path) -> Path:
     """
     import torch
 
+    from .writing import clean_leftovers
+
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise UsageError(f"a model path must be a file name, not {path!r}", kind=KIND_INVALID_VALUE, option="path")
     target = Path(path).expanduser()
     if not target.parent.is_dir():
-        raise UsageError(f"{target}: folder {target.parent} does not exist; create it or choose another path")
+        raise UsageError(
+            f"{target}: folder {target.parent} does not exist; create it or choose another path", kind=KIND_OUTPUT_PATH
+        )
     if target.is_dir():
-        raise UsageError(f"{target}: is a folder; give a file name for the model")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        raise UsageError(f"{target}: is a folder; give a file name for the model", kind=KIND_OUTPUT_PATH)
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{target}: is not a regular file; choose another path for the model", kind=KIND_OUTPUT_PATH)
+    clean_leftovers(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp")
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
@@ -59,18 +68,29 @@ def read_payload(path: str | Path, expected: str) -> dict[str, Any]:
     """
     import torch
 
-    if not isinstance(path, str | os.PathLike):
-        raise UsageError(f"a model path must be a file name, not {type(path).__name__}")
-    source = Path(path).expanduser()
+    from .modelcheck import check_denoiser_payload, check_enhancer_payload
+    from .paths import check_input_file
+
+    if not isinstance(path, str | os.PathLike) or not str(path):
+        raise UsageError(
+            f"a model path must be a file name, not {type(path).__name__} {path!r}",
+            kind=KIND_INVALID_VALUE,
+            option="path",
+        )
     noun = _KIND[expected][0]
-    if not source.is_file():
-        raise DataError(f"{source}: no such {noun} file")
+    source = Path(path).expanduser()
+    if not source.exists():
+        raise DataError(f"{source}: no such {noun} file", kind=KIND_BAD_MODEL)
+    source = check_input_file(source, noun)
     try:
         data = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as err:
-        raise DataError(f"{source}: not a napari-self-vision {noun} ({type(err).__name__})") from None
+        raise DataError(
+            f"{source}: not a napari-self-vision {noun} ({type(err).__name__})", kind=KIND_BAD_MODEL
+        ) from None
     found = data.get("format") if isinstance(data, dict) else None
     if found != expected:
-        hint = f" ({_KIND[found][1]})" if found in _KIND else ""
-        raise DataError(f"{source}: not a napari-self-vision {noun} file{hint}")
-    return data
+        hint = f" ({_KIND[found][1]})" if isinstance(found, str) and found in _KIND else ""
+        raise DataError(f"{source}: not a napari-self-vision {noun} file{hint}", kind=KIND_BAD_MODEL)
+    check = check_enhancer_payload if expected == MODEL_FORMAT else check_denoiser_payload
+    return check(data, str(source))

@@ -23,7 +23,15 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from ..errors import DataError, UsageError, one_line
+from ..errors import (
+    KIND_BAD_INPUT,
+    KIND_CHOICE_NEEDED,
+    KIND_INVALID_VALUE,
+    KIND_MISSING_PACKAGE,
+    DataError,
+    UsageError,
+    one_line,
+)
 from .metadata import physical_sizes
 from .units import MICRON, UNIT_IN_UM, tidy
 
@@ -61,23 +69,27 @@ def read_tiff(path: str | Path, *, channel: int | None = None, timepoint: int | 
     :class:`DataError` for a missing, unreadable or corrupt file and :class:`UsageError` when the
     file's axes need a choice the caller did not make.
     """
+    from .paths import check_input_file
+
     path = Path(path).expanduser()
     if not path.exists():
-        raise DataError(f"{path}: no such file; check the path")
+        raise DataError(f"{path}: no such file; check the path", kind=KIND_BAD_INPUT)
     if path.is_dir():
-        raise DataError(f"{path}: is a directory, not a TIFF file; give the path of a .tif file")
+        raise DataError(f"{path}: is a directory, not a TIFF file; give the path of a .tif file", kind=KIND_BAD_INPUT)
+    check_input_file(path)  # a FIFO or device would block the open
     with suppress(OSError):
         if path.stat().st_size == 0:
             raise DataError(f"{path}: is empty (0 bytes); the file was not written completely, re-export it")
 
     try:
-        with _tifffile_errors() as logged, tifffile.TiffFile(path) as tif:
+        with tifffile_errors() as logged, tifffile.TiffFile(path) as tif:
             all_series = tif.series
-            _check_not_truncated(path, tif, None, logged)
+            check_not_truncated(path, tif, None, logged)
             if not all_series:
                 raise DataError(f"{path}: contains no images; check that it is an image stack")
             series = all_series[0]
-            _check_not_truncated(path, tif, series, logged)
+            check_not_truncated(path, tif, series, logged)
+            check_codec(path, tif)
             raw_axes = series.axes.upper()
             shape = tuple(int(n) for n in series.shape)
             if math.prod(shape) == 0:
@@ -91,7 +103,7 @@ def read_tiff(path: str | Path, *, channel: int | None = None, timepoint: int | 
                 raise DataError(
                     f"{path}: too large to load ({_fmt_shape(shape)} {series.dtype}); crop it or free memory"
                 ) from None
-            _check_not_truncated(path, tif, series, logged)
+            check_not_truncated(path, tif, series, logged)
     except (DataError, UsageError):
         raise
     except PermissionError as exc:
@@ -156,11 +168,19 @@ def plan_axes(
         n = dict(kept)[channel_axes[0]]
         picks[channel_axes[0]] = _pick(path, channel, n, "channel", described)
     elif channel is not None and channel != 0:
-        raise UsageError(f"{path}: has only 1 channel, so --channel {channel} does not exist; use 0")
+        raise UsageError(
+            f"{path}: has only 1 channel, so channel {channel} does not exist; use 0",
+            kind=KIND_INVALID_VALUE,
+            option="channel",
+        )
     if "T" in kept_axes:
         picks["T"] = _pick(path, timepoint, dict(kept)["T"], "timepoint", described)
     elif timepoint is not None and timepoint != 0:
-        raise UsageError(f"{path}: has only 1 timepoint, so --timepoint {timepoint} does not exist; use 0")
+        raise UsageError(
+            f"{path}: has only 1 timepoint, so timepoint {timepoint} does not exist; use 0",
+            kind=KIND_INVALID_VALUE,
+            option="timepoint",
+        )
 
     rest = [a for a, _ in kept if a not in picks]
     others = [a for a in rest if a not in "ZYX"]
@@ -170,7 +190,7 @@ def plan_axes(
     if result not in ("YX", "ZYX"):
         raise UsageError(
             f"{path}: cannot handle axes {kept_axes} ({described}); only 2D (YX) or 3D (ZYX) images, "
-            "optionally with channels (--channel) or time (--timepoint), are supported"
+            "optionally with channels or time points (pick one of each), are supported"
         )
 
     index: list[Any] = []
@@ -187,9 +207,18 @@ def plan_axes(
 def _pick(path: Path, choice: int | None, n: int, what: str, described: str) -> int:
     """Validate a ``--channel``/``--timepoint`` choice among ``n``."""
     if choice is None:
-        raise UsageError(f"{path}: has {n} {what}s ({described}); choose one with --{what} N (0 to {n - 1})")
+        raise UsageError(
+            f"{path}: has {n} {what}s ({described})",
+            kind=KIND_CHOICE_NEEDED,
+            option=what,
+            hint=f"choose one {what} (0 to {n - 1})",
+        )
     if isinstance(choice, bool) or not isinstance(choice, (int, np.integer)) or not 0 <= choice < n:
-        raise UsageError(f"{path}: --{what} {choice} is out of range; the file has {n} {what}s (0 to {n - 1})")
+        raise UsageError(
+            f"{path}: {what} {choice} is out of range; the file has {n} {what}s (0 to {n - 1})",
+            kind=KIND_INVALID_VALUE,
+            option=what,
+        )
     return int(choice)
 
 
@@ -229,7 +258,7 @@ class _Collect(logging.Handler):
 
 
 @contextmanager
-def _tifffile_errors() -> Iterator[list[str]]:
+def tifffile_errors() -> Iterator[list[str]]:
     """Capture tifffile's warnings (it logs, rather than raises, on truncated page chains)."""
     handler = _Collect()
     log = logging.getLogger("tifffile")
@@ -240,7 +269,7 @@ def _tifffile_errors() -> Iterator[list[str]]:
         log.removeHandler(handler)
 
 
-def _check_not_truncated(path: Path, tif: tifffile.TiffFile, series: Any, logged: list[str]) -> None:
+def check_not_truncated(path: Path, tif: tifffile.TiffFile, series: Any, logged: list[str]) -> None:
     """Raise DataError if tifffile reported a broken page chain or data lie beyond the end of file."""
     for message in logged:
         if any(fragment in message for fragment in _CORRUPT_LOG):
@@ -261,6 +290,33 @@ def _check_not_truncated(path: Path, tif: tifffile.TiffFile, series: Any, logged
                 )
 
 
+#: TIFF compressions tifffile decodes without imagecodecs: none, Deflate (zlib), LZMA.
+_BUILTIN_CODECS = {1, 8, 32946, 34925}
+
+
+def check_codec(path: Path, tif: tifffile.TiffFile) -> None:
+    """Refuse, before reading, a compression that needs a package which is not installed (naming it)."""
+    from importlib.util import find_spec
+
+    try:
+        compression = int(tif.pages.first.compression)
+    except Exception:
+        return
+    if compression in _BUILTIN_CODECS or find_spec("imagecodecs") is not None:
+        return
+    try:
+        name = tifffile.TIFF.COMPRESSION(compression).name
+    except ValueError:
+        name = f"code {compression}"
+    if name == "ZSTD" and find_spec("compression") is not None:  # Python 3.14's compression.zstd
+        return
+    raise DataError(
+        f"{path}: is compressed with {name}, which needs the 'imagecodecs' package; install it "
+        "(pip install imagecodecs) or save the file uncompressed",
+        kind=KIND_MISSING_PACKAGE,
+    )
+
+
 def _fmt_shape(shape: Sequence[int]) -> str:
     return "x".join(str(int(n)) for n in shape)
 
@@ -270,15 +326,22 @@ def _fmt_shape(shape: Sequence[int]) -> str:
 
 def read_time_lapse(path: Path, channel: int | None) -> tuple[np.ndarray, tuple[float, ...] | None, str | None, str]:
     """A TIFF with a T axis as (T,Y,X) or (T,Z,Y,X), one channel picked, singleton axes dropped."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise DataError(f"{path}: no such file; check the path")
+    from .paths import check_input_file
+
+    path = check_input_file(path)
     try:
-        with tifffile.TiffFile(path) as tif:
+        with tifffile_errors() as logged, tifffile.TiffFile(path) as tif:
+            if not tif.series:
+                raise DataError(f"{path}: contains no images; check that it is an image stack", kind=KIND_BAD_INPUT)
             series = tif.series[0]
+            check_not_truncated(path, tif, series, logged)
+            check_codec(path, tif)
             axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
             sizes = physical_sizes(tif, series)
             data = np.asarray(series.asarray())
+            check_not_truncated(path, tif, series, logged)
+    except DataError:
+        raise
     except Exception as exc:  # corrupt or foreign files: one line
         raise DataError(f"{path}: not a readable TIFF file ({one_line(exc)})") from None
     index: list[Any] = []
@@ -286,9 +349,18 @@ def read_time_lapse(path: Path, channel: int | None) -> tuple[np.ndarray, tuple[
     for a, n in zip(axes, shape, strict=True):
         if a in "CS" and n > 1:
             if channel is None:
-                raise UsageError(f"{path}: has {n} channels; choose one with --channel N (0 to {n - 1})")
+                raise UsageError(
+                    f"{path}: has {n} channels",
+                    kind=KIND_CHOICE_NEEDED,
+                    option="channel",
+                    hint=f"choose one channel (0 to {n - 1})",
+                )
             if not 0 <= channel < n:
-                raise UsageError(f"{path}: --channel {channel} is out of range; the file has {n} channels")
+                raise UsageError(
+                    f"{path}: channel {channel} is out of range; the file has {n} channels",
+                    kind=KIND_INVALID_VALUE,
+                    option="channel",
+                )
             index.append(channel)
         elif n == 1 and a not in "YX":
             index.append(0)
@@ -296,7 +368,9 @@ def read_time_lapse(path: Path, channel: int | None) -> tuple[np.ndarray, tuple[
             index.append(slice(None))
             kept += a
     if kept not in ("TYX", "TZYX"):
-        raise DataError(f"{path}: has axes {kept} but TiS needs a time axis (TYX or TZYX); use --mode sis for z-stacks")
+        raise DataError(
+            f"{path}: has axes {kept} but TiS needs a time axis (TYX or TZYX); denoise z-stacks in SiS mode"
+        )
     spatial = kept[1:]
     found = [sizes.get(a) for a in spatial]
     voxel = None

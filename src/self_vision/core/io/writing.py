@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from ..errors import DataError, UsageError, one_line
+from ..errors import KIND_OUTPUT_PATH, DataError, UsageError, one_line, output_exists
 from .units import MICRON, imagej_unit, normalize_unit
 
 #: Outputs larger than this are written as BigTIFF with OME metadata (ImageJ TIFF stops at 4 GB).
@@ -27,25 +27,76 @@ BIGTIFF_BYTES = 2**32 - 2**25
 TIFF_OUTPUTS = (".tif", ".tiff")
 
 
-def check_output_path(path: str | Path, *, overwrite: bool) -> Path:
+def check_output_path(path: str | Path, *, overwrite: bool, label: str | None = None) -> Path:
     """Check that ``path`` can be written, before any long computation; return it as a Path.
 
-    Raises :class:`UsageError` if it exists and ``overwrite`` is False, if it is a directory, or if
-    its folder does not exist or is not writable.
+    Raises :class:`UsageError` if it exists and ``overwrite`` is False (kind ``output exists``), if it is a
+    directory or not a regular file, or if its folder does not exist or is not writable (kind ``output path``).
+    Leftover temporary files of an earlier, killed write to ``path`` are removed (see :func:`clean_leftovers`).
     """
     path = Path(path).expanduser()
+    shown = f"{label} {path}" if label else str(path)
+
+    def bad(what: str) -> UsageError:
+        return UsageError(f"{shown}: {what}", kind=KIND_OUTPUT_PATH, option=label)
+
     if path.is_dir():
-        raise UsageError(f"{path}: is a directory; give a file name for the output, e.g. {path / 'out.tif'}")
+        raise bad(f"is a directory; give a file name for the output, e.g. {path / 'out.tif'}")
+    if path.exists() and not path.is_file():
+        raise bad("is not a regular file (a FIFO, socket or device); choose another output path")
     if path.exists() and not overwrite:
-        raise UsageError(f"{path}: exists; pass --overwrite to replace it")
+        raise output_exists(shown)
     folder = path.parent
     if not folder.exists():
-        raise UsageError(f"{path}: folder {folder} does not exist; create it first or choose another output")
+        raise bad(f"folder {folder} does not exist; create it first or choose another output")
     if not folder.is_dir():
-        raise UsageError(f"{path}: {folder} is not a folder; choose another output path")
+        raise bad(f"{folder} is not a folder; choose another output path")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{path}: folder {folder} is not writable; choose another output folder")
+        raise bad(f"folder {folder} is not writable; choose another output folder")
+    clean_leftovers(path)
     return path
+
+
+def _temp_pattern(path: Path) -> str:
+    return f".{path.name}.*.tmp*"
+
+
+def clean_leftovers(path: str | Path) -> list[Path]:
+    """Remove hidden temporary files (``.NAME.<pid>-<hex>.tmp…``) a killed write to ``path`` left behind.
+
+    A temporary file names the process that writes it; one whose process is gone (on this host) is removed.
+    Files of the older naming (no pid) are removed once an hour old. Returns what was removed.
+    """
+    import time
+
+    target = Path(path).expanduser()
+    removed = []
+    with suppress(OSError):
+        for tmp in target.parent.glob(_temp_pattern(target)):
+            middle = tmp.name[len(target.name) + 2 :].split(".", 1)[0]
+            pid_text = middle.split("-", 1)[0] if "-" in middle else ""
+            old = time.time() - tmp.stat().st_mtime > 3600
+            stale = not _alive(int(pid_text)) if pid_text.isdigit() else old
+            if stale and tmp.is_file():
+                with suppress(OSError):
+                    tmp.unlink()
+                    removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def write_tiff(
@@ -65,7 +116,9 @@ def write_tiff(
     no others. The data go to a temporary file in the same folder that is renamed over ``path`` only once
     complete.
     """
-    path = check_output_path(path, overwrite=overwrite)
+    from .paths import check_extension
+
+    path = check_output_path(check_extension(path, TIFF_OUTPUTS), overwrite=overwrite)
     lazy = not isinstance(data, np.ndarray) and hasattr(data, "dtype") and hasattr(data, "shape")
     if not lazy:
         data = np.asarray(data)
@@ -156,7 +209,7 @@ def _check_voxel_size(path: Path, voxel_size: Sequence[float], ndim: int) -> lis
 def _create_temp(path: Path) -> Path:
     """Create an empty, uniquely named temporary file next to ``path`` (mode 0o666 minus umask)."""
     for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp.tif")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp.tif")
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
@@ -177,10 +230,10 @@ def _move_into_place(tmp: Path, path: Path, *, overwrite: bool) -> None:
     try:
         os.link(tmp, path)  # fails if path exists: no race with another writer
     except FileExistsError:
-        raise UsageError(f"{path}: exists; pass --overwrite to replace it") from None
+        raise output_exists(path) from None
     except OSError:  # file system without hard links
         if path.exists():
-            raise UsageError(f"{path}: exists; pass --overwrite to replace it") from None
+            raise output_exists(path) from None
         os.replace(tmp, path)
         return
     tmp.unlink()
