@@ -66,3 +66,13 @@ SCHEDULER_TIMEOUT = 10.0
 LOCK_STALE_SECONDS = 24 * 3600.0
 #: Bytes of the input hashed (spread over the file) for a block-wise run's input fingerprint.
 FINGERPRINT_SAMPLE_BYTES = 1 << 20
+
+#: How a low-resolution sample was taken along z and along y/x (core.sampling): "point" (a coarser step:
+#: each sample is one position of the PSF-blurred object, noise unchanged) or "area" (binning: the mean of
+#: the block). z defaults to point (a z-step); y/x to area (camera pixels integrate; docs/method.md).
+SAMPLING = "z=point,xy=area"
+#: The gate keeps a network's result only when the lower end of this two-sided bootstrap interval of its
+#: held-out gain over the best classical method (cubic or back-projection) is above zero.
+GATE_CONFIDENCE = 0.95
+#: Bootstrap resamples of the held-out blocks behind the gate's interval.
+GATE_BOOTSTRAP = 1000

@@ -2,7 +2,9 @@
 
 All operators use the pixel-area convention: low-resolution voxel ``i`` along an axis with factor ``f``
 covers high-resolution voxels ``i*f .. i*f+f-1``; interpolation maps voxel centres accordingly, so the
-upsampled volume covers exactly the field of view of its input.
+upsampled volume covers exactly the field of view of its input. Per axis the sample is either the block
+mean (``area``, binning) or the value at the block's centre (``point``, a coarser step); see
+:mod:`.sampling` for where a point sample sits at even factors.
 """
 
 from __future__ import annotations
@@ -53,12 +55,39 @@ def _resample_axis_cubic(x: torch.Tensor, dim: int, size: int, antialias: bool) 
     return flat.reshape(*shape[:-1], size).movedim(-1, dim)
 
 
-def degrade(x: torch.Tensor, factor: Sequence[int], operator: str = "area", psf_sigma: float = 0.5) -> torch.Tensor:
+#: Cubic-convolution (Keys, a = -0.5) weights of the four fine voxels around a half-way point.
+_HALF_WAY = (-1 / 16, 9 / 16, 9 / 16, -1 / 16)
+
+
+def point_sample(x: torch.Tensor, dim: int, f: int) -> torch.Tensor:
+    """The value at each block's centre along ``dim`` (length a multiple of ``f``): the centre voxel for odd
+    ``f``; for even ``f`` the cubic-convolution interpolation half-way between the two central voxels."""
+    if f == 1:
+        return x
+    if f % 2:
+        return x.narrow(dim, (f - 1) // 2, x.shape[dim] - (f - 1)).unfold(dim, 1, f).squeeze(-1)
+    moved = x.movedim(dim, -1)
+    shape = moved.shape
+    flat = F.pad(moved.reshape(-1, 1, shape[-1]), (2, 2), mode="replicate")
+    kernel = torch.tensor(_HALF_WAY, dtype=x.dtype, device=x.device).view(1, 1, 4)
+    # taps i*f + f/2 - 2 .. i*f + f/2 + 1 of the unpadded axis = padded f/2 .. f/2 + 3
+    flat = F.conv1d(flat[..., f // 2 :], kernel, stride=f)[..., : shape[-1] // f]
+    return flat.reshape(*shape[:-1], shape[-1] // f).movedim(-1, dim)
+
+
+def degrade(
+    x: torch.Tensor,
+    factor: Sequence[int],
+    operator: str = "area",
+    psf_sigma: float = 0.5,
+    sampling: Sequence[str] | None = None,
+) -> torch.Tensor:
     """Make the low-resolution version of ``x`` (``(B, C, *S)``) with the given operator.
 
-    ``area``: mean over each factor block (a detector integrating over its pixel).
-    ``psf``: Gaussian blur with sigma ``psf_sigma * f`` voxels per axis, then the block mean.
-    ``cubic``: antialiased cubic downsampling.
+    ``area``: per axis the block mean, or the block-centre value where ``sampling`` says ``point``
+    (``sampling``: one of "point"/"area" per spatial axis; None = area everywhere).
+    ``psf``: Gaussian blur with sigma ``psf_sigma * f`` voxels per axis, then as ``area``.
+    ``cubic``: antialiased cubic downsampling (``sampling`` does not apply).
     """
     factor = tuple(int(f) for f in factor)
     x = crop_to_multiple(x, factor)
@@ -68,7 +97,17 @@ def degrade(x: torch.Tensor, factor: Sequence[int], operator: str = "area", psf_
         x = gaussian_blur(x, [psf_sigma * f if f > 1 else 0.0 for f in factor])
         operator = "area"
     if operator == "area":
-        pool = F.avg_pool3d if len(factor) == 3 else F.avg_pool2d
+        nd = len(factor)
+        if sampling is not None and any(s == "point" and f > 1 for s, f in zip(sampling, factor, strict=True)):
+            area = tuple(f if s == "area" else 1 for s, f in zip(sampling, factor, strict=True))
+            if any(f > 1 for f in area):
+                pool = F.avg_pool3d if nd == 3 else F.avg_pool2d
+                x = pool(x, kernel_size=area, stride=area)
+            for axis, (s, f) in enumerate(zip(sampling, factor, strict=True)):
+                if s == "point":
+                    x = point_sample(x, x.ndim - nd + axis, f)
+            return x
+        pool = F.avg_pool3d if nd == 3 else F.avg_pool2d
         return pool(x, kernel_size=factor, stride=factor)
     if operator == "cubic":
         nd = len(factor)
@@ -107,14 +146,17 @@ def back_project(
     operator: str = "area",
     rounds: int = 10,
     psf_sigma: float = 0.5,
+    sampling: Sequence[str] | None = None,
 ) -> torch.Tensor:
     """Iterative back-projection: ``y += up(x - degrade(y))`` for ``rounds`` rounds (data consistency).
 
-    Works on a copy of ``estimate``, updated in place (one full-size temporary per round, not two).
+    With ``point`` sampling the residual is taken at the sample positions (block centres) and spread by the
+    same linear interpolation, which is 1 at a block's centre and 0 at its neighbours' (at odd factors one
+    round makes the result pass through the samples). Works on a copy of ``estimate``, updated in place.
     """
     y = estimate.clone()
     for _ in range(rounds):
-        residual = low_res - degrade(y, factor, operator, psf_sigma)
+        residual = low_res - degrade(y, factor, operator, psf_sigma, sampling)
         y += upsample_linear(residual, factor)
     return y
 

@@ -24,21 +24,30 @@ def crop_reference(reference: np.ndarray, factor: Sequence[int]) -> np.ndarray:
 
 
 def degrade_array(
-    volume: np.ndarray, factor: Sequence[int], operator: str = "area", psf_sigma: float = 0.5
+    volume: np.ndarray,
+    factor: Sequence[int],
+    operator: str = "area",
+    psf_sigma: float = 0.5,
+    sampling: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """Low-resolution version of a float array (numpy in, numpy out)."""
+    """Low-resolution version of a float array (numpy in, numpy out); ``sampling`` per axis, None = area."""
     t = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))[None, None]
-    return degrade(t, factor, operator, psf_sigma)[0, 0].numpy()
+    return degrade(t, factor, operator, psf_sigma, sampling)[0, 0].numpy()
 
 
 def back_projection_baseline(
-    low_res: np.ndarray, factor: Sequence[int], operator: str = "area", rounds: int = 10, psf_sigma: float = 0.5
+    low_res: np.ndarray,
+    factor: Sequence[int],
+    operator: str = "area",
+    rounds: int = 10,
+    psf_sigma: float = 0.5,
+    sampling: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Classical iterative back-projection: cubic start, then ``rounds`` rounds of ``y += up(x - down(y))``."""
     start = torch.from_numpy(cubic_upsample(low_res, factor))[None, None]
     x = torch.from_numpy(np.ascontiguousarray(low_res, dtype=np.float32))[None, None]
     with torch.no_grad():
-        return back_project(start, x, factor, operator, rounds, psf_sigma)[0, 0].numpy()
+        return back_project(start, x, factor, operator, rounds, psf_sigma, sampling)[0, 0].numpy()
 
 
 def _scale(reference: np.ndarray) -> tuple[float, float]:

@@ -68,7 +68,8 @@ def test_zero_weight_is_classical_back_projection(factor):
     result = enhance(volume, factor, detail_weight=0.0)
     assert set(result.detail_weights.values()) == {0.0}
     x = result.normalizer.forward(volume)
-    expected = result.normalizer.inverse(back_projection_baseline(x, factor, rounds=10))
+    sampling = result.model.sampling
+    expected = result.normalizer.inverse(back_projection_baseline(x, factor, rounds=10, sampling=sampling))
     np.testing.assert_allclose(result.data, expected, atol=1e-4 * float(np.abs(expected).max()))
 
 
@@ -91,7 +92,7 @@ def test_weight_is_checked_before_training():
 
 def test_sharp_structures_keep_their_detail():
     reference = synthetic_shapes((12, 128, 128), seed=0)
-    result = enhance(degrade_array(reference, (1, 2, 2)), (1, 2, 2), steps=200, detail_weight="auto")
+    result = enhance(degrade_array(reference, (1, 2, 2)), (1, 2, 2), steps=200, detail_weight="auto", keep_network=True)
     check = result.self_check
     assert check.weights["lateral"] > 0.6
     assert check.weight_sources["lateral"] == "held-out"

@@ -28,32 +28,34 @@ def _neighbour_correlation(stack: np.ndarray, axis: int) -> float:
     return float(np.mean(num / den))
 
 
-def _simulate_axial(planes: np.ndarray, sigma_px: float, size_out: int, fz: int) -> np.ndarray:
-    """Blur axis 1 of a plane stack by ``sigma_px``, resample it to ``size_out`` and area-degrade it by ``fz``."""
+def _simulate_axial(planes: np.ndarray, sigma_px: float, size_out: int, fz: int, sampling: str = "area") -> np.ndarray:
+    """Blur axis 1 of a plane stack by ``sigma_px``, resample it to ``size_out`` and degrade it by ``fz``
+    the way z is sampled (``point`` or ``area``)."""
     t = torch.from_numpy(np.ascontiguousarray(planes, dtype=np.float32))[:, None]
     if sigma_px > 0:
         t = gaussian_blur(t, [sigma_px, 0.0])
     out = resample_axis(t[:, 0].numpy(), 1, size_out) if size_out != planes.shape[1] else t[:, 0].numpy()
-    return degrade(torch.from_numpy(out)[:, None], (fz, 1))[:, 0].numpy()
+    return degrade(torch.from_numpy(out)[:, None], (fz, 1), sampling=(sampling, "area"))[:, 0].numpy()
 
 
 def estimate_axial_blur(
-    volume: np.ndarray, voxel_size: Sequence[float], fz: int, max_planes: int = 8
+    volume: np.ndarray, voxel_size: Sequence[float], fz: int, max_planes: int = 8, sampling: str = "area"
 ) -> tuple[float, float, float]:
     """Extra axial blur (Gaussian sigma, µm) that makes degraded lateral planes look like the input's z-axis.
 
     ``volume`` is the (normalised) input ``(Z, Y, X)`` with ``voxel_size`` (dz, dy, dx); the axial factor
-    ``fz`` means the output's z spacing is ``dz / fz``. Returns ``(sigma_um, target_corr, reached_corr)``.
+    ``fz`` means the output's z spacing is ``dz / fz``; ``sampling`` is how z was sampled. Returns
+    ``(sigma_um, target_corr, reached_corr)``.
     """
     dz, dy, _ = (float(v) for v in voxel_size)
     target = _neighbour_correlation(volume, 0)
     step = max(1, volume.shape[0] // max_planes)
     planes = volume[::step][:max_planes]
     size_out = max(fz, round(planes.shape[1] * dy / (dz / fz)))
-    best = (0.0, abs(_neighbour_correlation(_simulate_axial(planes, 0.0, size_out, fz), 1) - target), 0.0)
+    best = (0.0, abs(_neighbour_correlation(_simulate_axial(planes, 0.0, size_out, fz, sampling), 1) - target), 0.0)
     best = (0.0, best[1], target - best[1])
     for sigma_um in np.linspace(0.0, 2.0 * dz, 17)[1:]:
-        reached = _neighbour_correlation(_simulate_axial(planes, sigma_um / dy, size_out, fz), 1)
+        reached = _neighbour_correlation(_simulate_axial(planes, sigma_um / dy, size_out, fz, sampling), 1)
         if abs(reached - target) < best[1]:
             best = (float(sigma_um), abs(reached - target), reached)
     return best[0], target, best[2]

@@ -6,6 +6,7 @@ The statistics themselves (held-out split, group checks, weight fit) are in :mod
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -13,7 +14,7 @@ import torch
 from ..errors import UsageError
 from .enhancer import Enhancer
 from .options import EnhanceOptions
-from .selfcheck import SelfCheck, check_axial_stage, check_volume_group
+from .selfcheck import GroupCheck, SelfCheck, check_axial_stage, check_volume_group
 
 
 def check_detail_weight(options: EnhanceOptions) -> None:
@@ -46,38 +47,40 @@ def check_enhancer(
     device: torch.device,
     axial_planes: Callable[[np.ndarray], list[np.ndarray]] | None,
 ) -> SelfCheck:
-    """Score the trained stages against cubic on the held-out slab (see :mod:`.selfcheck`).
+    """Score the trained stages against cubic and back-projection on the held-out slab (see :mod:`.selfcheck`).
 
-    With ``options.detail_weight == "auto"`` it also fits each group's detail weight there (the weights are
-    in the returned check; the caller puts them on the enhancer).
+    Each group is checked at one learned step (the scale it was trained at: a x4 lateral group made of two
+    x2 stages is checked by degrading the slab x2 and applying one stage), with the run's sampling model.
+    A volume group the gate rejects is replaced by cubic in the slab the axial stage is checked on, as in
+    the product. With ``options.detail_weight == "auto"`` it also fits each group's detail weight there.
     """
-    model_psnr: dict[str, float] = {}
-    cubic_psnr: dict[str, float] = {}
-    bp_psnr: dict[str, float] = {}
-    weights: dict[str, float] = {}
-    sources: dict[str, str] = {}
-    weighted: dict[str, float] = {}
-    proxies: dict[str, float] = {}
+    out = _Found()
     calibrate = options.detail_weight == "auto"
     rounds = options.back_projection
+    sampling = options.sampling_for(held.ndim)
     volume_groups = [g for g in enhancer.groups() if g[0] != "axial"]
     if volume_groups:
         label, volume_stages, volume_factor = volume_groups[0]
-        part = Enhancer(volume_factor, volume_stages, options.operator, options.psf_sigma, 0)
+        step = volume_stages[0].model.factor
+        part = Enhancer(step, volume_stages[:1], options.operator, options.psf_sigma, 0)
         found = check_volume_group(
-            lambda low: part.apply(low, device=device), held, volume_factor, options.operator, options.psf_sigma, rounds
+            lambda low: part.apply(low, device=device),
+            held,
+            step,
+            options.operator,
+            options.psf_sigma,
+            rounds,
+            sampling,
         )
-        if found is not None:
-            model_psnr[label], cubic_psnr[label], bp_psnr[label] = found.model, found.cubic, found.back_projection
-            if calibrate:
-                weights[label], sources[label], weighted[label] = found.weight, "held-out", found.weighted
-        elif calibrate:
-            weights[label], sources[label] = options.unchecked_detail_weight, "not checked"
-        if held_source is not None and weights.get(label, 1.0) != 1.0:  # the axial check sees what the product makes
-            part.detail_weights = {label: weights[label]}
-            held_source = part.apply(held, device=device)
+        out.add(label, found, step, calibrate, options.unchecked_detail_weight)
+        weight = out.weights.get(label, 1.0)
+        if found is not None and found.interval[1] <= 0 and not options.keep_network:
+            weight = 0.0  # the gate will replace this group by cubic: check the axial stage on what it gets
+        if held_source is not None and weight != 1.0:
+            whole = Enhancer(volume_factor, volume_stages, options.operator, options.psf_sigma, 0)
+            whole.detail_weights = {label: weight}
+            held_source = whole.apply(held, device=device)
     axial = [s for s in enhancer.stages if s.kind == "axial"]
-    unchecked: dict[str, str] = {}
     if axial and held_source is not None:
         fz = factor[0]
         axial_factor = (fz, 1, 1)
@@ -89,14 +92,11 @@ def check_enhancer(
             options.operator,
             options.psf_sigma,
             rounds,
+            (sampling[0], "area", "area"),
         )
-        if found is not None:
-            model_psnr["axial"], cubic_psnr["axial"], bp_psnr["axial"] = found.model, found.cubic, found.back_projection
-            if calibrate:
-                weights["axial"], sources["axial"], weighted["axial"] = found.weight, "held-out", found.weighted
-        else:
+        out.add("axial", found, axial_factor, calibrate, options.unchecked_detail_weight)
+        if found is None:
             note = f"{held_source.shape[0]} slices are too few to degrade z once more"
-            proxy = None
             if axial_planes is not None:
                 proxy = check_axial_stage(
                     axial[0].model,
@@ -106,15 +106,61 @@ def check_enhancer(
                     options.psf_sigma,
                     rounds,
                     device,
+                    sampling[0],
                 )
                 if proxy is not None:
                     gain = proxy[0] - proxy[1]
                     note += f" (on held-out lateral planes it gains {gain:+.2f} dB, which need not hold in z)"
-                    proxies["axial"] = proxy[2]
-            unchecked["axial"] = note
+                    out.proxies["axial"] = proxy[2]
+            out.unchecked["axial"] = note
             if calibrate:
-                weights["axial"] = options.unchecked_detail_weight
-                sources["axial"] = "z not checked" + (
-                    f"; {proxies['axial']:.2f} on held-out lateral planes, not used" if "axial" in proxies else ""
+                out.sources["axial"] = "z not checked" + (
+                    f"; {out.proxies['axial']:.2f} on held-out lateral planes, not used"
+                    if "axial" in out.proxies
+                    else ""
                 )
-    return SelfCheck(model_psnr, cubic_psnr, bp_psnr, unchecked, weights, sources, weighted, proxies)
+    return out.check()
+
+
+@dataclass
+class _Found:
+    """What :func:`check_enhancer` collects, group by group."""
+
+    model: dict[str, float] = field(default_factory=dict)
+    cubic: dict[str, float] = field(default_factory=dict)
+    bp: dict[str, float] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    weighted: dict[str, float] = field(default_factory=dict)
+    proxies: dict[str, float] = field(default_factory=dict)
+    unchecked: dict[str, str] = field(default_factory=dict)
+    best: dict[str, str] = field(default_factory=dict)
+    intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    factors: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def add(
+        self, label: str, found: GroupCheck | None, step: tuple[int, ...], calibrate: bool, fallback: float
+    ) -> None:
+        if found is None:
+            if calibrate:
+                self.weights[label], self.sources[label] = fallback, "not checked"
+            return
+        self.model[label], self.cubic[label], self.bp[label] = found.model, found.cubic, found.back_projection
+        self.best[label], self.intervals[label], self.factors[label] = found.best_classical, found.interval, step
+        if calibrate:
+            self.weights[label], self.sources[label], self.weighted[label] = found.weight, "held-out", found.weighted
+
+    def check(self) -> SelfCheck:
+        return SelfCheck(
+            self.model,
+            self.cubic,
+            self.bp,
+            self.unchecked,
+            self.weights,
+            self.sources,
+            self.weighted,
+            self.proxies,
+            self.best,
+            self.intervals,
+            self.factors,
+        )

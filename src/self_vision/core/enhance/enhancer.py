@@ -38,6 +38,9 @@ class Enhancer:
     back_projection: int = 10
     #: Share of each stage group's detail kept (see :meth:`groups`); a missing group keeps all of it.
     detail_weights: dict[str, float] = field(default_factory=dict)
+    #: How the input was sampled, per axis ("point" or "area", :mod:`..sampling`); None: area everywhere
+    #: (what models saved before sampling models existed assume). Back-projection uses it.
+    sampling: tuple[str, ...] | None = None
 
     def groups(self) -> list[tuple[str, list[Stage], tuple[int, ...]]]:
         """Consecutive stages of one kind, with a label ("lateral", "volume", "axial") and their joint factor."""
@@ -92,7 +95,9 @@ class Enhancer:
         yield InferProgress("inference", len(self.stages), len(self.stages))
         rounds = self.back_projection if back_projection is None else back_projection
         if rounds:
-            x = back_project_array(x, normalized, self.factor, self.operator, rounds, self.psf_sigma, device)
+            x = back_project_array(
+                x, normalized, self.factor, self.operator, rounds, self.psf_sigma, device, self.sampling
+            )
         return x
 
     def apply(self, normalized: np.ndarray, *, device: torch.device | str = "cpu", **kwargs) -> np.ndarray:
@@ -107,6 +112,7 @@ class Enhancer:
             "psf_sigma": self.psf_sigma,
             "back_projection": self.back_projection,
             "detail_weights": dict(self.detail_weights),
+            "sampling": None if self.sampling is None else list(self.sampling),
             "stages": [
                 {"kind": s.kind, "config": s.model.config.to_dict(), "state": s.model.state_dict()} for s in self.stages
             ],
@@ -129,6 +135,7 @@ class Enhancer:
             float(data["psf_sigma"]),
             int(data["back_projection"]),
             {str(k): float(v) for k, v in data.get("detail_weights", {}).items()},
+            None if data.get("sampling") is None else tuple(str(v) for v in data["sampling"]),
         )
 
 
@@ -167,11 +174,12 @@ def back_project_array(
     rounds: int,
     psf_sigma: float,
     device: torch.device,
+    sampling: Sequence[str] | None = None,
 ) -> np.ndarray:
     with torch.no_grad():
         y = torch.from_numpy(estimate)[None, None].to(device)
         x = torch.from_numpy(np.ascontiguousarray(low_res))[None, None].to(device)
-        return back_project(y, x, factor, operator, rounds, psf_sigma)[0, 0].cpu().numpy()
+        return back_project(y, x, factor, operator, rounds, psf_sigma, sampling)[0, 0].cpu().numpy()
 
 
 def save_model(enhancer: Enhancer, path: str | Path) -> Path:

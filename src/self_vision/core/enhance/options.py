@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, MAX_TILE_OUTPUT
+from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, MAX_TILE_OUTPUT, SAMPLING
 from ..errors import UsageError
 from ..fit import TrainSettings
+from ..sampling import parse_sampling
 
 PATHS = ("auto", "3d", "lateral-axial")
 
@@ -50,6 +51,20 @@ class EnhanceOptions:
     # weight is only reported (SelfCheck.proxy_weights).
     detail_weight: float | str = 1.0
     unchecked_detail_weight: float = 1.0
+    # How each low-resolution sample was taken (core.sampling): "point" (a coarser z-step or scan step: one
+    # optical section per plane) or "area" (pixel binning), per axis, e.g. "z=point,xy=area" (the default),
+    # "point" (every axis) or "point,area,area". Training pairs, back-projection and the self-check follow it.
+    sampling: str = SAMPLING
+    # The gate: a stage group whose held-out gain over the best classical method (cubic or back-projection)
+    # is not above zero with 95 % confidence is replaced by that classical result. keep_network=True keeps the
+    # network's result anyway (the self-check still reports). A group the held-out data cannot check (a thin
+    # stack's axial stage) keeps the network ("network") or is replaced too ("classical").
+    keep_network: bool = False
+    gate_unchecked: str = "network"
+
+    def sampling_for(self, ndim: int) -> tuple[str, ...]:
+        """One sampling model per spatial axis of ``ndim``-D data."""
+        return parse_sampling(self.sampling, ndim)
 
     def settings(self, share: float, stage: str = "volume") -> TrainSettings:
         """Training settings of one stage (``volume`` or ``axial``) given its ``share`` of the budget."""

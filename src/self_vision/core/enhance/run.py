@@ -30,6 +30,7 @@ from ..model import SelfVisionNet
 from ..validate import check_size, check_volume, parse_factor
 from .check import check_detail_weight, check_enhancer, detail_weights_for
 from .enhancer import Enhancer, Stage, apply_stage
+from .gate import GateDecision, apply_decision, decide
 from .options import EnhanceOptions
 from .planning import gradual_steps, plan_path
 from .selfcheck import SelfCheck, split_holdout
@@ -50,6 +51,14 @@ class EnhanceResult:
     normalizer: Normalizer | None = None
     self_check: SelfCheck | None = None
     uncertainty: np.ndarray | None = None  # per-voxel error estimate (input units, output grid), when asked
+    #: What the gate decided (:mod:`.gate`): which groups kept the network, and what was returned; None for
+    #: a loaded model (nothing to check it on).
+    gate: GateDecision | None = None
+
+    @property
+    def returned(self) -> str:
+        """ "network", "cubic", "back-projection", or a mix per stage group (see :class:`GateDecision`)."""
+        return "network" if self.gate is None else self.gate.returned
 
     @property
     def detail_weights(self) -> dict[str, float]:
@@ -66,6 +75,7 @@ class Trained:
     factor: tuple[int, ...]
     logs: dict[str, TrainLog] = field(default_factory=dict)
     self_check: SelfCheck | None = None
+    gate: GateDecision | None = None
 
     @property
     def train_seconds(self) -> float:
@@ -130,13 +140,18 @@ def train_steps(
         )
         stages.append(Stage("axial", model))
 
-    enhancer = Enhancer(factor, stages, options.operator, options.psf_sigma, options.back_projection)
+    sampling = options.sampling_for(volume.ndim)
+    enhancer = Enhancer(factor, stages, options.operator, options.psf_sigma, options.back_projection, sampling=sampling)
     check = None
     if held_x is not None:
-        yield StageInfo("self-check", "checking the model against cubic on held-out data")
+        yield StageInfo("self-check", "checking the model against cubic and back-projection on held-out data")
         check = check_enhancer(enhancer, held_x, held_source, factor, options, dev, axial_planes)
     enhancer.detail_weights = detail_weights_for(enhancer, options, check)
-    return Trained(enhancer, normalizer, factor, logs, check)
+    gate = decide(enhancer, check, options) if options.self_check else None
+    if gate is not None:
+        apply_decision(enhancer, gate)
+        yield StageInfo("gate", gate.summary())
+    return Trained(enhancer, normalizer, factor, logs, check, gate)
 
 
 def enhance_steps(
@@ -173,11 +188,14 @@ def enhance_steps(
         voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, trained.factor),
         factor=trained.factor,
         model=trained.enhancer,
-        path=trained.enhancer.path,
+        path=trained.enhancer.path
+        if trained.gate is None or not trained.gate.fell_back
+        else f"{trained.gate.returned} (gate; trained {trained.enhancer.path})",
         train_seconds=trained.train_seconds,
         logs=trained.logs,
         normalizer=trained.normalizer,
         self_check=trained.self_check,
+        gate=trained.gate,
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..bootstrap import block_sse, gain_interval
 from ..degrade import back_project, cubic_upsample
 from ..infer import predict_planes
 from ..quality import back_projection_baseline, crop_reference, degrade_array, score
@@ -45,6 +46,17 @@ class SelfCheck:
     psnr_weighted: dict[str, float] = field(default_factory=dict)
     #: Weight fitted on held-out lateral planes for a stage that could not be checked itself (the axial one).
     proxy_weights: dict[str, float] = field(default_factory=dict)
+    #: Per checked group: the best classical method on the held-out slab ("cubic" or "back-projection") and
+    #: the model's gain over it, dB, as (estimate, low, high) with a 95 % block-bootstrap interval.
+    best_classical: dict[str, str] = field(default_factory=dict)
+    intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    #: The factor each group was checked at (one learned step: the scale the model was trained at).
+    check_factors: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def gains_over_classical(self) -> dict[str, float]:
+        """Gain (dB) over the best classical method per checked group."""
+        return {k: v[0] for k, v in self.intervals.items()}
 
     @property
     def gains(self) -> dict[str, float]:
@@ -71,7 +83,14 @@ class SelfCheck:
             return f"self-check: not possible{notes}{self.weights_summary()}"
         bp = self.gains_over_back_projection
         parts = ", ".join(
-            f"{k} {g:+.2f} dB vs cubic" + (f" ({bp[k]:+.2f} vs back-projection)" if k in bp else "")
+            f"{k} {g:+.2f} dB vs cubic"
+            + (f" ({bp[k]:+.2f} vs back-projection)" if k in bp else "")
+            + (
+                f", {self.intervals[k][0]:+.2f} dB vs {self.best_classical[k]} "
+                f"[95% {self.intervals[k][1]:+.2f}, {self.intervals[k][2]:+.2f}]"
+                if k in self.intervals
+                else ""
+            )
             for k, g in self.gains.items()
         )
         verdict = (
@@ -112,6 +131,8 @@ class GroupCheck:
     back_projection: float  # classical back-projection from cubic
     weight: float
     weighted: float  # with the fitted weight (fitted on the same data: optimistic)
+    best_classical: str = "cubic"  # the better of cubic and back-projection here
+    interval: tuple[float, float, float] = (float("nan"),) * 3  # model's gain over it: estimate, 95 % interval
 
 
 def check_volume_group(
@@ -121,26 +142,48 @@ def check_volume_group(
     operator: str,
     psf_sigma: float,
     back_projection: int = 10,
+    sampling: Sequence[str] | None = None,
 ) -> GroupCheck | None:
-    """Like :func:`check_volume_stages`, from ``network(low)`` *without* back-projection, plus the fitted weight."""
+    """Degrade ``held`` by ``factor`` (with ``sampling``), enhance it with ``network(low)`` (no back-projection:
+    the product's rounds are added here) and with the classical methods; score all against ``held``.
+
+    Returns None when ``held`` is too small to be degraded once more.
+    """
     if any(f > 1 and s < f * MIN_LOW_RES for s, f in zip(held.shape, factor, strict=True)):
         return None
     reference = crop_reference(held, factor)
-    low = degrade_array(reference, factor, operator, psf_sigma)
+    low = degrade_array(reference, factor, operator, psf_sigma, sampling)
     border = [min(2 * f, s // 4) for f, s in zip(factor, reference.shape, strict=True)]
     net = network(low)  # type: ignore[operator]
     cubic = cubic_upsample(low, factor)
     weight, weighted = fit_detail_weight(
-        net, cubic, low, reference, factor, operator, psf_sigma, back_projection, border
+        net, cubic, low, reference, factor, operator, psf_sigma, back_projection, border, sampling
     )
-    model = score(_bp(net, low, factor, operator, psf_sigma, back_projection), reference, border=border).psnr
+    result = _bp(net, low, factor, operator, psf_sigma, back_projection, sampling)
     rounds = max(back_projection, 10)
-    classical = score(back_projection_baseline(low, factor, operator, rounds, psf_sigma), reference, border=border)
-    return GroupCheck(model, score(cubic, reference, border=border).psnr, classical.psnr, weight, weighted)
+    classical = back_projection_baseline(low, factor, operator, rounds, psf_sigma, sampling)
+    sse = {name: block_sse(y, reference, border) for name, y in (("cubic", cubic), ("back-projection", classical))}
+    best = min(sse, key=lambda name: sse[name].sum())
+    interval = gain_interval(block_sse(result, reference, border), sse[best])
+    return GroupCheck(
+        score(result, reference, border=border).psnr,
+        score(cubic, reference, border=border).psnr,
+        score(classical, reference, border=border).psnr,
+        weight,
+        weighted,
+        best,
+        interval,
+    )
 
 
 def _bp(
-    y: np.ndarray, low: np.ndarray, factor: Sequence[int], operator: str, psf_sigma: float, rounds: int
+    y: np.ndarray,
+    low: np.ndarray,
+    factor: Sequence[int],
+    operator: str,
+    psf_sigma: float,
+    rounds: int,
+    sampling: Sequence[str] | None = None,
 ) -> np.ndarray:
     """``rounds`` of back-projection of ``y`` onto ``low`` (``y`` itself when 0)."""
     if not rounds:
@@ -153,6 +196,7 @@ def _bp(
             operator,
             rounds,
             psf_sigma,
+            sampling,
         )[0, 0].numpy()
 
 
@@ -164,24 +208,26 @@ def check_axial_stage(
     psf_sigma: float,
     back_projection: int,
     device: torch.device,
+    z_sampling: str = "area",
 ) -> tuple[float, float, float] | None:
     """(model PSNR, cubic PSNR, fitted detail weight) of the axial model on held-out lateral planes degraded
     along their axis 1 (the weight as in :func:`fit_detail_weight`, pooled over the plane stacks)."""
     factor = (1, fz, 1)
+    sampling = ("area", z_sampling, "area")
     model_scores, cubic_scores = [], []
     num = den = 0.0
     for stack in planes:
         if stack.shape[1] < fz * MIN_LOW_RES:
             continue
         reference = crop_reference(stack, factor)
-        low = degrade_array(reference, factor, operator, psf_sigma)
+        low = degrade_array(reference, factor, operator, psf_sigma, sampling)
         net = predict_planes(model, low, device=device)  # type: ignore[arg-type]
         cubic = cubic_upsample(low, factor)
         border = [0, min(2 * fz, reference.shape[1] // 4), 2]
-        pred = _bp(net, low, factor, operator, psf_sigma, back_projection)
+        pred = _bp(net, low, factor, operator, psf_sigma, back_projection, sampling)
         model_scores.append(score(pred, reference, border=border).psnr)
         cubic_scores.append(score(cubic, reference, border=border).psnr)
-        base = _bp(cubic, low, factor, operator, psf_sigma, back_projection)
+        base = _bp(cubic, low, factor, operator, psf_sigma, back_projection, sampling)
         region = _interior(reference.shape, border)
         d = (pred - base)[region].astype(np.float64)
         num += float((d * (reference[region] - base[region])).sum())
@@ -206,6 +252,7 @@ def fit_detail_weight(
     psf_sigma: float,
     rounds: int,
     border: Sequence[int],
+    sampling: Sequence[str] | None = None,
 ) -> tuple[float, float]:
     """The detail weight ``w`` in [0, 1] that brings ``BP(cubic + w * (network - cubic))`` closest to ``reference``.
 
@@ -214,8 +261,8 @@ def fit_detail_weight(
     interior (``border`` cropped) has a closed form; clipped to [0, 1]. With ``w = 0`` the result is exactly
     classical back-projection from cubic. Returns ``(w, PSNR of the weighted result)``.
     """
-    base = _bp(cubic, low, factor, operator, psf_sigma, rounds)
-    direction = _bp(network, low, factor, operator, psf_sigma, rounds) - base
+    base = _bp(cubic, low, factor, operator, psf_sigma, rounds, sampling)
+    direction = _bp(network, low, factor, operator, psf_sigma, rounds, sampling) - base
     region = _interior(reference.shape, border)
     d = direction[region].astype(np.float64)
     r = reference[region].astype(np.float64) - base[region]

@@ -46,6 +46,7 @@ def train_volume_model(
         stage=stage,
         cancel=cancel,
         rotate_lateral=factor[-1] == factor[-2] and patch[-1] == patch[-2],
+        sampling=options.sampling_for(len(factor)),
     )
     return model, log
 
@@ -72,8 +73,9 @@ def train_axial_model(
         lateral_spacing = tuple(v / f for v, f in zip(voxel_size[1:], factor[1:], strict=True))
         z_out = voxel_size[0] / fz
     blur = options.axial_blur or 0.0
+    z_sampling = options.sampling_for(3)[0]
     if voxel_size is not None and options.axial_blur is None:
-        blur, target, reached = estimate_axial_blur(x, voxel_size, fz)
+        blur, target, reached = estimate_axial_blur(x, voxel_size, fz, sampling=z_sampling)
         yield StageInfo(
             "axial",
             f"axial blur estimated at {blur:.2f} µm (z-neighbour correlation {target:.3f}, model {reached:.3f})",
@@ -89,7 +91,15 @@ def train_axial_model(
     yield StageInfo("axial", f"learning {fz}x axial from lateral planes ({lr * fz}x{width} patches)")
     settings.batch_size = options.batch_size or 16
     log = yield from train_model(
-        model, sampler, settings, device=device, rng=rng, stage="axial", cancel=cancel, rotate_lateral=False
+        model,
+        sampler,
+        settings,
+        device=device,
+        rng=rng,
+        stage="axial",
+        cancel=cancel,
+        rotate_lateral=False,
+        sampling=(z_sampling, "area"),
     )
     return model, log, planes
 
@@ -104,15 +114,19 @@ def train_model(
     rotate_lateral: bool,
     stage: str = "model",
     cancel: CancelToken | None = None,
+    sampling: Sequence[str] | None = None,
 ) -> Generator[TrainProgress, None, TrainLog]:
-    """Fit ``model`` to (degrade(patch), patch) pairs drawn from ``sampler``; yields one event per step."""
+    """Fit ``model`` to (degrade(patch), patch) pairs drawn from ``sampler``; yields one event per step.
+
+    ``sampling`` (per axis of the model, None = area) is how the low-resolution side is made.
+    """
     factor = model.factor
 
     def batch_loss() -> torch.Tensor:
         high = sampler.sample(settings.batch_size)
         high = augment(high.reshape(len(high), *high.shape[-len(factor) :]), rng, rotate_lateral)
         target = crop_to_multiple(torch.from_numpy(high).unsqueeze(1).to(device), factor)
-        low = degrade(target, factor, settings.operator, settings.psf_sigma)
+        low = degrade(target, factor, settings.operator, settings.psf_sigma, sampling)
         if settings.noise_photons or settings.noise_sigma > 0:
             noisy = add_poisson_gaussian(low.cpu().numpy(), settings.noise_photons, settings.noise_sigma, rng)
             low = torch.from_numpy(noisy).to(device)

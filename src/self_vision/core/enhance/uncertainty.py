@@ -82,7 +82,7 @@ def uncertainty_steps(
     factor = enhancer.factor
     check_uncertainty_size(normalized.shape, factor)
     yield StageInfo("uncertainty", "uncertainty: enhancing a once more degraded copy of the input")
-    low = degrade_array(normalized, factor, enhancer.operator, enhancer.psf_sigma)
+    low = degrade_array(normalized, factor, enhancer.operator, enhancer.psf_sigma, enhancer.sampling)
     kwargs = {} if max_tile_output is None else {"max_tile_output": max_tile_output}
     again = yield from enhancer.apply_steps(low, device=device, ensemble=ensemble, precision=precision, **kwargs)
     covered = tuple(slice(0, s) for s in again.shape)

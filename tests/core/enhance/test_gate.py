@@ -1,0 +1,100 @@
+"""The gate: the network's result only where the held-out check shows a confident gain over classical."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from self_vision.core.bootstrap import block_sse, gain_interval
+from self_vision.core.degrade import cubic_upsample
+from self_vision.core.enhance.gate import decide
+from self_vision.core.enhance.options import EnhanceOptions
+from self_vision.core.enhance.run import enhance_steps
+from self_vision.core.enhance.selfcheck import SelfCheck
+from self_vision.core.errors import UsageError
+from self_vision.core.events import run_to_end
+from self_vision.core.quality import back_projection_baseline, degrade_array
+from self_vision.core.sample import synthetic_shapes
+
+
+class _Groups:
+    def __init__(self, labels):
+        self.labels = labels
+
+    def groups(self):
+        return [(label, [], ()) for label in self.labels]
+
+
+def _check(intervals, cubic=None, bp=None):
+    cubic = cubic or dict.fromkeys(intervals, 30.0)
+    bp = bp or dict.fromkeys(intervals, 30.5)
+    return SelfCheck(
+        psnr_model=dict.fromkeys(intervals, 31.0),
+        psnr_cubic=cubic,
+        psnr_back_projection=bp,
+        best_classical=dict.fromkeys(intervals, "back-projection"),
+        intervals=intervals,
+    )
+
+
+def test_decide():
+    enhancer = _Groups(["lateral", "axial"])
+    both = _check({"lateral": (0.4, 0.1, 0.7), "axial": (0.3, 0.05, 0.6)})
+    assert decide(enhancer, both, EnhanceOptions()).returned == "network"
+    mixed = decide(enhancer, _check({"lateral": (0.4, 0.1, 0.7), "axial": (0.1, -0.2, 0.4)}), EnhanceOptions())
+    assert mixed.verdicts == {"lateral": "confirmed", "axial": "rejected"}
+    assert mixed.returned == "network (lateral) + cubic (axial)" and mixed.fell_back
+    none = decide(enhancer, _check({"lateral": (0.0, -0.1, 0.1), "axial": (-1, -2, 0)}), EnhanceOptions())
+    assert none.returned == "back-projection"  # back-projection scored above cubic on the slab
+    kept = decide(
+        enhancer, _check({"lateral": (0.0, -0.1, 0.1), "axial": (-1, -2, 0)}), EnhanceOptions(keep_network=True)
+    )
+    assert kept.returned == "network" and "kept the network anyway" in kept.summary()
+    # an unchecked axial stage: kept (unverified) by default, classical on request
+    lateral_only = _check({"lateral": (0.4, 0.1, 0.7)})
+    assert "unverified" in decide(enhancer, lateral_only, EnhanceOptions()).summary()
+    strict = decide(enhancer, lateral_only, EnhanceOptions(gate_unchecked="classical"))
+    assert strict.kept == {"lateral": True, "axial": False}
+    cubic_wins = _check({"lateral": (-1, -2, 0)}, bp={"lateral": 29.0})
+    assert decide(_Groups(["lateral"]), cubic_wins, EnhanceOptions()).returned == "cubic"
+    with pytest.raises(UsageError, match="gate_unchecked"):
+        decide(enhancer, both, EnhanceOptions(gate_unchecked="maybe"))
+
+
+def test_bootstrap_interval():
+    rng = np.random.default_rng(0)
+    reference = rng.random((8, 64, 64))
+    good = reference + rng.normal(0, 0.05, reference.shape)
+    bad = reference + rng.normal(0, 0.1, reference.shape)
+    gain, low, high = gain_interval(block_sse(good, reference), block_sse(bad, reference))
+    assert low < gain < high and low > 5.5 and high < 6.5  # 20·log10(2) = 6.02 dB
+    same = gain_interval(block_sse(good, reference), block_sse(good, reference))
+    assert same[0] == 0 and same[1] <= 0 <= same[2]
+
+
+def _mismatched():
+    # trained on sharp shapes, held out on smooth data where the sharpening it learned hurts
+    factor = (1, 2, 2)
+    sharp = degrade_array(synthetic_shapes((12, 128, 128), seed=0), factor)
+    smooth = ndimage.gaussian_filter(np.random.default_rng(0).random(sharp.shape), (0, 3, 3)).astype(np.float32)
+    smooth = (smooth - smooth.min()) / (smooth.max() - smooth.min())
+    volume = sharp.copy()
+    volume[..., 48:] = smooth[..., 48:]
+    return volume, factor
+
+
+def test_a_network_that_does_not_hold_on_held_out_data_is_replaced_by_classical():
+    volume, factor = _mismatched()
+    options = EnhanceOptions(steps=150, seed=0)
+    result = run_to_end(enhance_steps(volume, factor, options=options, device="cpu"))
+    assert result.gate.verdicts == {"lateral": "rejected"}
+    assert result.returned in ("cubic", "back-projection")
+    assert result.path.startswith(result.returned)
+    x = result.normalizer.forward(volume)
+    classical = cubic_upsample(x, factor)
+    if result.returned == "back-projection":
+        classical = back_projection_baseline(x, factor, rounds=10, sampling=result.model.sampling)
+    expected = result.normalizer.inverse(classical)
+    np.testing.assert_allclose(result.data, expected, atol=1e-4 * float(np.abs(expected).max()))
+    kept = run_to_end(enhance_steps(volume, factor, options=EnhanceOptions(steps=150, seed=0, keep_network=True)))
+    assert kept.returned == "network" and kept.gate.verdicts == {"lateral": "rejected"}
+    assert not np.allclose(kept.data, result.data)
