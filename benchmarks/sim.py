@@ -79,7 +79,10 @@ def _scores(image: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
 
     fitted = _fit_to(image, truth)
     span = float(truth.max() - truth.min())
-    return (peak_signal_noise_ratio(truth, fitted, data_range=span), structural_similarity(truth, fitted, data_range=span))
+    return (
+        peak_signal_noise_ratio(truth, fitted, data_range=span),
+        structural_similarity(truth, fitted, data_range=span),
+    )
 
 
 def _angle_error(a: float, b: float) -> float:
@@ -93,20 +96,32 @@ def part_sim(photons: list[float], budget: float, n: int, seed: int) -> list[str
     from self_vision.core.sim.run import SimOptions, run_sim
     from self_vision.core.sim.simulate import simulate_sim
 
-    rows_p = ["| photons (peak) | angle error (rad), 3 orientations | abs(k0) error (%) | modulation (truth 0.80) |",
-              "|---:|---|---|---|"]
-    rows_q = ["| photons | widefield | Wiener SIM | Gaussian raw + Wiener | plain denoiser + Wiener | rDL + Wiener |",
-              "|---:|---|---|---|---|---|"]
+    rows_p = [
+        "| photons (peak) | angle error (rad), 3 orientations | abs(k0) error (%) | modulation (truth 0.80) |",
+        "|---:|---|---|---|",
+    ]
+    rows_q = [
+        "| photons | widefield | Wiener SIM | Gaussian raw + Wiener | plain denoiser + Wiener | rDL + Wiener |",
+        "|---:|---|---|---|---|---|",
+    ]
     for level in photons:
         sim = simulate_sim(n, level, seed=seed)
-        base = SimOptions(pixel_size_um=sim.pixel_size_um, na_detection=1.35, emission_wavelength_um=0.488,
-                          time_budget_s=budget, device="cpu", seed=seed)
+        base = SimOptions(
+            pixel_size_um=sim.pixel_size_um,
+            na_detection=1.35,
+            emission_wavelength_um=0.488,
+            time_budget_s=budget,
+            device="cpu",
+            seed=seed,
+        )
         plain = run_sim(sim.raw, base)
         errs = [_angle_error(e.angle, t.angle) for e, t in zip(plain.params, sim.params, strict=True)]
         kerr = [100 * (e.magnitude / t.magnitude - 1) for e, t in zip(plain.params, sim.params, strict=True)]
         mods = [e.modulation for e in plain.params]
-        rows_p.append(f"| {level:g} | {', '.join(f'{e:.4f}' for e in errs)} | {', '.join(f'{e:+.2f}' for e in kerr)} "
-                      f"| {', '.join(f'{m:.2f}' for m in mods)} |")
+        rows_p.append(
+            f"| {level:g} | {', '.join(f'{e:.4f}' for e in errs)} | {', '.join(f'{e:+.2f}' for e in kerr)} "
+            f"| {', '.join(f'{m:.2f}' for m in mods)} |"
+        )
         support = wiener.sim_support(sim.otf, plain.params)
         apo = wiener.apodisation(sim.truth_2x.shape, sim.pixel_size_um / 2, support)
         truth = np.fft.ifft2(np.fft.fft2(sim.truth_2x) * apo).real
@@ -119,8 +134,13 @@ def part_sim(photons: list[float], budget: float, n: int, seed: int) -> list[str
                 best_gauss = (score, sigma)
         den = run_sim(sim.raw, replace(base, denoise="plain"))
         rdl = run_sim(sim.raw, replace(base, denoise="rdl"))
-        cells = [_scores(plain.widefield, truth), _scores(plain.sr, truth), best_gauss[0],
-                 _scores(den.sr_denoised, truth), _scores(rdl.sr_denoised, truth)]
+        cells = [
+            _scores(plain.widefield, truth),
+            _scores(plain.sr, truth),
+            best_gauss[0],
+            _scores(den.sr_denoised, truth),
+            _scores(rdl.sr_denoised, truth),
+        ]
         text = [f"{p:.2f} / {s:.3f}" for p, s in cells]
         text[2] += f" (σ {best_gauss[1]:g} px)"
         rows_q.append(f"| {level:g} | " + " | ".join(text) + " |")
@@ -134,10 +154,18 @@ def part_real(budget: float, figure: str | None) -> list[str]:
     from self_vision.core.sim.run import SimOptions, run_sim
 
     raw = read_raw_sim(DATA / "microtubules_raw_2dsim.mrc")
-    options = SimOptions(pixel_size_um=raw.pixel_size_um, otf_path=str(DATA / "otf_tirf488.mrc"),
-                         time_budget_s=budget, device="cpu", denoise="rdl")
+    options = SimOptions(
+        pixel_size_um=raw.pixel_size_um,
+        otf_path=str(DATA / "otf_tirf488.mrc"),
+        time_budget_s=budget,
+        device="cpu",
+        denoise="rdl",
+    )
     rows = []
-    for label, opts in (("searched (no angle prior)", options), ("prior angles 1.48/2.527/3.574", replace(options, angles_prior=PRIOR_ANGLES))):
+    for label, opts in (
+        ("searched (no angle prior)", options),
+        ("prior angles 1.48/2.527/3.574", replace(options, angles_prior=PRIOR_ANGLES)),
+    ):
         start = time.perf_counter()
         result = run_sim(raw.data, replace(opts, denoise="none"))
         took = time.perf_counter() - start
@@ -148,9 +176,16 @@ def part_real(budget: float, figure: str | None) -> list[str]:
     start = time.perf_counter()
     result = run_sim(raw.data, options)
     took = time.perf_counter() - start
-    table = ["| estimate | angles (rad) | line spacing (nm) | modulation | warnings | time (s) |", "|---|---|---|---|---|---|", *rows, ""]
-    res = {name: decorrelation_resolution(img, result.pixel_size_um)
-           for name, img in (("widefield", result.widefield), ("Wiener SIM", result.sr), ("rDL-SIM", result.sr_denoised))}
+    table = [
+        "| estimate | angles (rad) | line spacing (nm) | modulation | warnings | time (s) |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+    res = {
+        name: decorrelation_resolution(img, result.pixel_size_um)
+        for name, img in (("widefield", result.widefield), ("Wiener SIM", result.sr), ("rDL-SIM", result.sr_denoised))
+    }
     table += ["| image | decorrelation resolution (nm) |", "|---|---:|"]
     table += [f"| {name} | {1000 * value:.0f} |" for name, value in res.items()]
     table += ["", f"rDL run (self-supervised, budget {budget:g} s): {took:.1f} s wall, {len(result.losses)} steps"]
@@ -182,9 +217,9 @@ def _figure(result, path: str) -> None:
 
 def part_speed(budget: float) -> list[str]:
     from self_vision.core.sim import layout, wiener
+    from self_vision.core.sim.optics import read_otf
     from self_vision.core.sim.pattern import estimate_pattern
     from self_vision.core.sim.read import read_raw_sim
-    from self_vision.core.sim.optics import read_otf
 
     raw = read_raw_sim(DATA / "microtubules_raw_2dsim.mrc")
     otf = read_otf(DATA / "otf_tirf488.mrc")
@@ -197,9 +232,12 @@ def part_speed(budget: float) -> list[str]:
         start = time.perf_counter()
         wiener.reconstruct(stack, params, raw.pixel_size_um, otf)
         times.append(time.perf_counter() - start)
-    return ["| step (9 × 256 × 256, CPU) | seconds |", "|---|---:|",
-            f"| pattern estimation (3 orientations) | {estimate:.2f} |",
-            f"| Wiener reconstruction (median of 5) | {np.median(times):.3f} |"]
+    return [
+        "| step (9 × 256 × 256, CPU) | seconds |",
+        "|---|---:|",
+        f"| pattern estimation (3 orientations) | {estimate:.2f} |",
+        f"| Wiener reconstruction (median of 5) | {np.median(times):.3f} |",
+    ]
 
 
 def main() -> None:
@@ -215,8 +253,10 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    print(f"machine: {platform.processor() or platform.machine()}, {args.threads} torch threads, "
-          f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {args.threads} torch threads, "
+        f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
+    )
     if args.part in ("all", "speed"):
         print("\n".join(part_speed(args.budget)), "\n", flush=True)
     if args.part in ("all", "real"):

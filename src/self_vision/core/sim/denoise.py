@@ -3,11 +3,11 @@
 ``denoise="plain"`` trains the denoiser without the pattern branch. ``denoise="rdl"`` gives the network the
 pattern-modulated (PM) images; their SR estimate comes from (``pm_source``):
 
-* ``"denoised"`` (default) — two stages: the plain denoiser is trained first (``stage1_fraction`` of the budget),
+* ``"denoised"`` — two stages: the plain denoiser is trained first (``stage1_fraction`` of the budget),
   the Wiener SIM of its output is the SR estimate behind the PM images, and the rDL network starts from the
   plain one's weights (the pattern inputs start at zero weight). This plays the part of the paper's pre-trained
   SR network, which a self-supervised run on one acquisition does not have.
-* ``"wiener"`` — one stage: the Wiener SIM of the noisy input (smoothed by ``pm_wiener``).
+* ``"wiener"`` (default) — one stage: the Wiener SIM of the noisy input (smoothed by ``pm_wiener``).
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ class SimOptions:
     fnsm: bool = False  # learnable Fourier low-pass copy of the raw input as extra channels
     recorruption_alpha: float = 0.5  # self mode: input y + α·z, target y − z/α
     recorruption_draws: int = 4  # self mode: recorrupted copies for training, averaged at inference
-    pm_source: str = "denoised"  # SR estimate behind the PM images: "denoised" (two stages) or "wiener" (one)
+    pm_source: str = "wiener"  # SR estimate behind the PM images: "wiener" (one stage) or "denoised" (two stages)
     stage1_fraction: float = 0.4  # pm_source="denoised": share of the budget for the first (plain) stage
     pm_wiener: float = 0.3  # Wiener parameter of the SR estimate behind the PM images (smoother than `wiener`)
     device: str = "auto"
