@@ -146,7 +146,7 @@ def part_sim(photons: list[float], budget: float, n: int, seed: int) -> list[str
         rows_q.append(f"| {level:g} | " + " | ".join(text) + " |")
         print(rows_p[-1], flush=True)
         print(rows_q[-1], f"steps plain {len(den.losses)}, rdl {len(rdl.losses)}", flush=True)
-    return rows_p + [""] + rows_q
+    return [*rows_p, "", *rows_q]
 
 
 def part_real(budget: float, figure: str | None) -> list[str]:

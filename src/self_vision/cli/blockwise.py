@@ -65,9 +65,7 @@ def run_blockwise_enhance(args: argparse.Namespace, options: Any, voxel_size: tu
     if model is None and args.factor is None and not args.resume:
         raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
 
-    request = RunRequest(
-        "enhance", factor=args.factor if model is None else model.factor, options=options, model=model
-    )
+    request = RunRequest("enhance", factor=args.factor if model is None else model.factor, options=options, model=model)
     return _run_blockwise(args, request, voxel_size, "enhanced")
 
 

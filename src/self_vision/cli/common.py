@@ -6,10 +6,36 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core import errors
 from ..core.errors import UsageError
 
 #: Exit code of ``enhance --strict`` when the self-check finds no gain over cubic (the output is written).
 STRICT_EXIT = 3
+
+#: Outputs this command has written completely (what an interruption reports).
+WRITTEN: list[Path] = []
+
+#: What to do, in this face's words, per error kind (the core's own hint is neutral).
+_HINTS = {
+    errors.KIND_OUTPUT_EXISTS: "pass --overwrite to replace it",
+    errors.KIND_DEVICE_UNAVAILABLE: "use --device cpu or auto",
+    errors.KIND_PARTIAL_EXISTS: "pass --resume to continue it, or --overwrite (or delete it) to start again",
+    errors.KIND_RESUME_MISMATCH: "resume with the same input and options, or pass --overwrite (or delete it) to "
+    "start again",
+    errors.KIND_CANCELLED: "run again with --resume to continue",
+}
+
+
+def cli_message(err: errors.SelfVisionError) -> str:
+    """The core's one-line message with its neutral hint replaced by this command line's flags."""
+    kind, hint = getattr(err, "kind", None), getattr(err, "hint", "")
+    message = getattr(err, "message", None) or str(err)
+    if kind in _HINTS and (hint or kind == errors.KIND_OUTPUT_EXISTS):
+        return errors.one_line(f"{message}; {_HINTS[kind]}") if len(message) < 200 else f"{message}; {_HINTS[kind]}"
+    option = getattr(err, "option", None)
+    if kind == errors.KIND_CHOICE_NEEDED and option and hint:
+        return f"{message}; {hint.replace(f'choose one {option}', f'choose one with --{option} N')}"
+    return str(err)
 
 
 def factor_arg(text: str) -> str:
@@ -50,27 +76,31 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
 
 def enhance_options(args: argparse.Namespace):
     from ..core.enhance.options import EnhanceOptions
+    from ..core.validate import check_int, check_noise, check_seed, check_steps, check_time_budget
+    from ..defaults import MAX_BACK_PROJECTION
 
-    if args.steps is not None and args.steps < 1:
-        raise UsageError(f"--steps {args.steps}: give a positive number of steps")
-    if args.time_budget is not None and args.time_budget <= 0:
-        raise UsageError(f"--time-budget {args.time_budget}: give a positive number of seconds")
+    check_steps(args.steps, "--steps")
+    check_time_budget(args.time_budget, "--time-budget")
+    check_seed(args.seed, "--seed")
+    check_int(args.back_projection, "--back-projection", "back_projection", maximum=MAX_BACK_PROJECTION, what="number")
     noise = None
     if args.noise:
         try:
             photons, sigma = (float(v) for v in args.noise.split(","))
         except ValueError:
-            raise UsageError(f"--noise {args.noise!r}: write PHOTONS,SIGMA, e.g. --noise 100,0.01") from None
-        if photons < 0 or sigma < 0:
-            raise UsageError(f"--noise {args.noise!r}: photons and sigma must not be negative")
-        noise = (photons or None, sigma)
+            raise UsageError(
+                f"--noise {args.noise!r}: write PHOTONS,SIGMA, e.g. --noise 100,0.01",
+                kind=errors.KIND_INVALID_VALUE,
+                option="noise",
+            ) from None
+        noise = check_noise((photons, sigma), "--noise")
     return EnhanceOptions(
         noise=noise,
         path=args.path,
         steps=args.steps,
         time_budget=args.time_budget,
         operator=args.operator,
-        back_projection=max(0, args.back_projection),
+        back_projection=args.back_projection,
         ensemble=args.ensemble,
         seed=args.seed,
     )
@@ -78,26 +108,63 @@ def enhance_options(args: argparse.Namespace):
 
 def read_volume(args: argparse.Namespace, path: Path):
     from ..core.io.tiff import read_tiff
+    from ..core.validate import check_voxel_size
 
-    volume = read_tiff(path, channel=args.channel, timepoint=args.timepoint)
     sizes = voxel_size_arg(args.voxel_size)
+    volume = read_tiff(path, channel=args.channel, timepoint=args.timepoint)
     if sizes is not None:
-        if len(sizes) != volume.data.ndim:
-            raise UsageError(f"--voxel-size {args.voxel_size!r}: give {volume.data.ndim} positive numbers")
-        volume.voxel_size = sizes
+        volume.voxel_size = check_voxel_size(sizes, volume.data.ndim, "--voxel-size")
     return volume
 
 
 def voxel_size_arg(text: str | None) -> tuple[float, ...] | None:
+    """``--voxel-size Z,Y,X`` parsed and checked (finite, positive) before any work."""
+    from ..core.validate import check_voxel_size
+
     if not text:
         return None
     try:
         sizes = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise UsageError(f"--voxel-size {text!r}: write numbers like 2,0.5,0.5") from None
-    if not sizes or min(sizes) <= 0:
-        raise UsageError(f"--voxel-size {text!r}: give positive numbers")
-    return sizes
+        raise UsageError(
+            f"--voxel-size {text!r}: write numbers like 2,0.5,0.5", kind=errors.KIND_INVALID_VALUE, option="voxel_size"
+        ) from None
+    return check_voxel_size(sizes, None, "--voxel-size")
+
+
+def check_cli_paths(args: argparse.Namespace, outputs: dict, extra: dict | None = None) -> None:
+    """The one path-resolution step of a command: inputs vs outputs vs each other (see core.io.paths)."""
+    from ..core.io.paths import resolve_paths
+
+    inputs = {"input": getattr(args, "input", None), "--model": getattr(args, "model", None)}
+    resolve_paths(inputs, outputs, extra)
+
+
+def check_model_path(path: Path, overwrite: bool, label: str = "--save-model") -> None:
+    """Fail before training, not after: a file name in an existing folder; an existing file needs --overwrite."""
+    from ..core.errors import output_exists
+
+    target = path.expanduser()
+    if target.is_dir():
+        raise UsageError(
+            f"{label} {path}: is a folder; give a file name such as {path / 'model.pt'}",
+            kind=errors.KIND_OUTPUT_PATH,
+            option="save_model",
+        )
+    if not target.parent.is_dir():
+        raise UsageError(
+            f"{label} {path}: folder {target.parent} does not exist; create it first",
+            kind=errors.KIND_OUTPUT_PATH,
+            option="save_model",
+        )
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{label} {path}: is not a regular file", kind=errors.KIND_OUTPUT_PATH, option="save_model")
+    if target.exists() and not overwrite:
+        raise output_exists(f"{label} {path}")
+
+
+def wrote(path: Path) -> None:
+    WRITTEN.append(Path(path))
 
 
 class ProgressBar:

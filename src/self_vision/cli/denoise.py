@@ -54,17 +54,21 @@ def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run_denoise(args: argparse.Namespace) -> int:
     """Handle ``self-vision denoise``."""
-    from ..api import denoise, load_denoiser, save_denoiser
+    from ..api import denoise
+    from ..core.denoise.files import load_denoiser, save_denoiser
     from ..core.denoise.options import DenoiseOptions
-    from ..core.io.writing import check_output_path
-    from .common import ProgressBar
+    from ..core.io.paths import check_extension, check_input_file
+    from ..core.io.writing import TIFF_OUTPUTS, check_output_path
+    from ..core.validate import check_seed, check_steps, check_time_budget
+    from .common import ProgressBar, check_cli_paths, check_model_path, wrote
 
-    if args.steps is not None and args.steps < 1:
-        raise UsageError(f"--steps {args.steps}: give a positive number of steps")
-    if args.time_budget is not None and args.time_budget <= 0:
-        raise UsageError(f"--time-budget {args.time_budget}: give a positive number of seconds")
-    if args.gar < 0 or not math.isfinite(args.gar):
-        raise UsageError(f"--gar {args.gar}: give 0 (off) or a positive weight")
+    check_steps(args.steps, "--steps")
+    check_time_budget(args.time_budget, "--time-budget")
+    check_seed(args.seed, "--seed")
+    if args.gar < 0 or not math.isfinite(args.gar) or args.gar > 1e6:
+        raise UsageError(f"--gar {args.gar}: give 0 (off) or a positive weight", kind="invalid value", option="gar")
+    check_cli_paths(args, {"-o": args.output, "--save-model": args.save_model})
+    check_input_file(args.input, folders=True)
     model = None
     if args.model is not None:
         if args.steps is not None or args.time_budget is not None:
@@ -92,9 +96,10 @@ def run_denoise(args: argparse.Namespace) -> int:
         return run_blockwise_denoise(args, options, model)
     if args.mode == "tis" and args.timepoint is not None:
         raise UsageError("--timepoint: TiS learns from the time axis; omit --timepoint")
-    check_output_path(args.output, overwrite=args.overwrite)
+    check_output_path(args.output, overwrite=args.overwrite, label="-o")
+    check_extension(args.output, TIFF_OUTPUTS, "-o")
     if args.save_model is not None:
-        _check_model_path(args.save_model, args.overwrite)
+        check_model_path(args.save_model, args.overwrite)
     data, voxel_size, unit, axes = _read(args)
     bar = ProgressBar(not args.quiet)
     start = time.perf_counter()
@@ -116,10 +121,11 @@ def run_denoise(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    _write(args.output, result.data, axes, voxel_size, unit, args.overwrite)
+    wrote(_write(args.output, result.data, axes, voxel_size, unit, args.overwrite))
     saved = ""
     if args.save_model is not None:
         saved = f"; model saved to {save_denoiser(result, args.save_model)}"
+        wrote(args.save_model)
     cutoff = "" if result.fnsm_cutoff is None else f"; {result.model.fnsm.report()}"  # type: ignore[union-attr]
     how = f"saved model {args.model}, no training" if model is not None else f"GAR γ={args.gar:g}"
     print(
@@ -128,16 +134,6 @@ def run_denoise(args: argparse.Namespace) -> int:
         f"{cutoff}{saved}"
     )
     return 0
-
-
-def _check_model_path(path: Path, overwrite: bool) -> None:
-    """Fail before training, not after: the folder must exist and an existing file needs --overwrite."""
-    if path.is_dir():
-        raise UsageError(f"--save-model {path}: is a folder; give a file name such as {path / 'denoiser.pt'}")
-    if not path.expanduser().parent.is_dir():
-        raise UsageError(f"--save-model {path}: folder {path.expanduser().parent} does not exist; create it first")
-    if path.exists() and not overwrite:
-        raise UsageError(f"--save-model {path}: exists; add --overwrite to replace it or choose another name")
 
 
 def _read(args: argparse.Namespace) -> tuple[np.ndarray, tuple[float, ...] | None, str | None, str]:
@@ -154,8 +150,8 @@ def _read(args: argparse.Namespace) -> tuple[np.ndarray, tuple[float, ...] | Non
 
 def _write(
     path: Path, data: np.ndarray, axes: str, voxel_size: tuple[float, ...] | None, unit: str | None, overwrite: bool
-) -> None:
+) -> Path:
     """YX/ZYX, or TYX/TZYX as an ImageJ hyperstack, through core.io.write_tiff (atomic, never overwrites unasked)."""
     from ..core.io.writing import write_tiff
 
-    write_tiff(path, data, voxel_size=voxel_size, unit=unit or "µm", overwrite=overwrite, axes=axes)
+    return write_tiff(path, data, voxel_size=voxel_size, unit=unit or "µm", overwrite=overwrite, axes=axes)

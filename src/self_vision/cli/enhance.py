@@ -9,25 +9,39 @@ import time
 
 from ..core.errors import UsageError
 from ..core.validate import parse_factor
-from .common import STRICT_EXIT, ProgressBar, enhance_options, read_volume, voxel_size_arg
+from .common import (
+    STRICT_EXIT,
+    ProgressBar,
+    check_cli_paths,
+    check_model_path,
+    enhance_options,
+    read_volume,
+    voxel_size_arg,
+    wrote,
+)
 
 
 def run_enhance(args: argparse.Namespace) -> int:
     from ..api import enhance
     from ..core.enhance.enhancer import load_model, save_model
-    from ..core.io.writing import check_output_path, write_tiff
+    from ..core.io.paths import check_extension, check_input_file
+    from ..core.io.writing import TIFF_OUTPUTS, check_output_path, write_tiff
     from .blockwise import run_blockwise_enhance, wants_blocks
 
     options = enhance_options(args)
     if wants_blocks(args):
         return run_blockwise_enhance(args, options, voxel_size_arg(args.voxel_size))
-    check_output_path(args.output, overwrite=args.overwrite)
+    voxel_size_arg(args.voxel_size)  # checked before any work
+    outputs = {"-o": args.output, "--uncertainty": args.uncertainty, "--save-model": args.save_model}
+    check_cli_paths(args, outputs)
+    check_input_file(args.input)
+    check_output_path(args.output, overwrite=args.overwrite, label="-o")
+    check_extension(args.output, TIFF_OUTPUTS, "-o")
     if args.save_model is not None:
-        check_output_path(args.save_model, overwrite=args.overwrite)
+        check_model_path(args.save_model, args.overwrite)
     if args.uncertainty is not None:
-        if args.uncertainty.resolve() == args.output.resolve():
-            raise UsageError(f"--uncertainty {args.uncertainty}: is the output file too; choose another path")
-        check_output_path(args.uncertainty, overwrite=args.overwrite)
+        check_output_path(args.uncertainty, overwrite=args.overwrite, label="--uncertainty")
+        check_extension(args.uncertainty, TIFF_OUTPUTS, "--uncertainty")
     model = load_model(args.model) if args.model is not None else None
     if model is None and args.factor is None:
         raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
@@ -36,6 +50,8 @@ def run_enhance(args: argparse.Namespace) -> int:
         given = parse_factor(args.factor, volume.data.ndim)
         if given != model.factor:
             raise UsageError(f"--factor {args.factor} differs from the model's factor {model.factor}; omit --factor")
+    elif model is None:
+        parse_factor(args.factor, volume.data.ndim)
     bar = ProgressBar(not args.quiet)
     start = time.perf_counter()
     try:
@@ -52,19 +68,16 @@ def run_enhance(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    write_tiff(
-        args.output, result.data, voxel_size=result.voxel_size, unit=volume.unit or "µm", overwrite=args.overwrite
-    )
+    unit = volume.unit or "µm"
+    wrote(write_tiff(args.output, result.data, voxel_size=result.voxel_size, unit=unit, overwrite=args.overwrite))
     if args.uncertainty is not None and result.uncertainty is not None:
-        write_tiff(
-            args.uncertainty,
-            result.uncertainty,
-            voxel_size=result.voxel_size,
-            unit=volume.unit or "µm",
-            overwrite=args.overwrite,
+        wrote(
+            write_tiff(
+                args.uncertainty, result.uncertainty, voxel_size=result.voxel_size, unit=unit, overwrite=args.overwrite
+            )
         )
     if args.save_model is not None:
-        save_model(result.model, args.save_model)
+        wrote(save_model(result.model, args.save_model))
     voxel = "" if result.voxel_size is None else " voxel " + "x".join(f"{v:g}" for v in result.voxel_size)
     check = result.self_check
     gain = "" if check is None or not check.gains else f"; self-check {check.gain:+.2f} dB vs cubic"
@@ -81,8 +94,11 @@ def run_enhance(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..api import evaluate
+    from ..core.io.paths import check_input_file
 
     options = enhance_options(args)
+    voxel_size_arg(args.voxel_size)
+    check_input_file(args.reference)
     volume = read_volume(args, args.reference)
     bar = ProgressBar(not args.quiet and not args.json)
     try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..core.errors import SelfVisionError, UsageError
 from ..defaults import DEMO_TIME_BUDGET
 from .blockwise import add_blockwise_options
-from .common import STRICT_EXIT, add_input_options, add_run_options
+from .common import STRICT_EXIT, WRITTEN, add_input_options, add_run_options, cli_message
 from .denoise import add_denoise_parser, run_denoise
 from .enhance import run_enhance, run_evaluate
 
@@ -62,31 +63,45 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    WRITTEN.clear()
     try:
-        handler: Callable[[argparse.Namespace], int] = {
-            "enhance": run_enhance,
-            "evaluate": run_evaluate,
-            "demo": run_demo_command,
-            "denoise": run_denoise,
-        }[args.command]
-        return handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            handler: Callable[[argparse.Namespace], int] = {
+                "enhance": run_enhance,
+                "evaluate": run_evaluate,
+                "demo": run_demo_command,
+                "denoise": run_denoise,
+            }[args.command]
+            return handler(args)
     except SelfVisionError as err:
-        print(f"self-vision: error: {err}", file=sys.stderr)
+        print(f"self-vision: error: {cli_message(err)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("self-vision: interrupted; nothing was written", file=sys.stderr)
+        done = f"; already written: {', '.join(map(str, WRITTEN))}" if WRITTEN else "; nothing was written"
+        print(f"self-vision: interrupted{done}", file=sys.stderr)
         return 130
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings meant for the user (e.g. an invalid calibration) as one line; others as Python prints them."""
+    from ..core.io.metadata import CalibrationWarning
+
+    if issubclass(category, CalibrationWarning):
+        print(f"self-vision: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
     from ..core.devices import resolve_device
+    from ..core.validate import check_seed, check_time_budget
     from ..demo import run_demo
 
-    if args.time_budget <= 0:
-        raise UsageError(f"--time-budget {args.time_budget}: give a positive number of seconds")
+    check_time_budget(args.time_budget, "--time-budget")
+    check_seed(args.seed, "--seed")
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out}: is a file, not a folder; choose a folder for the demo's outputs")
     resolve_device(args.device)
     run_demo(args.out, time_budget=args.time_budget, device=args.device, seed=args.seed)
     return 0
-

@@ -282,7 +282,7 @@ def test_wrong_denoiser_files_are_one_line_errors(tmp_path):
         (junk, "not a napari-self-vision denoiser"),
         (other, "not a napari-self-vision denoiser file"),
         (enhancer, "it is an enhancement model"),
-        (damaged, "damaged denoiser file"),
+        (damaged, "the model file is damaged"),
     ]:
         with pytest.raises(DataError, match=text) as info:
             self_vision.load_denoiser(path)
