@@ -37,6 +37,12 @@ BLOCK_HALO = 16
 #: Input voxels a block-wise run trains on when the input is larger (a structure-rich region of it).
 TRAIN_VOXELS = 8_000_000
 
+# ---------------------------------------------------------------------------------------------- the dock
+#: Largest factor per axis the dock proposes when it restores isotropy (a user may still type up to
+#: MAX_FACTOR): beyond ~4x the zero-shot pairs come from a copy so coarse that the added detail is rarely
+#: verified by the self-check (docs/benchmarks.md).
+PROPOSED_FACTOR_CAP = 4
+
 # ---------------------------------------------------------------------------------------------- limits
 #: Largest seed (numpy's and torch's generators take 0 .. 2**32 - 1).
 MAX_SEED = 2**32 - 1

@@ -23,6 +23,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if not HAS_DISPLAY:
                 item.add_marker(skip)
 
+
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory, monkeypatch):
+    """Each test keeps the dock's settings (QSettings) in its own folder: no test sees another's, or the user's."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    try:
+        from qtpy.QtCore import QSettings
+    except ImportError:  # no Qt: nothing persists
+        yield folder
+        return
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
 #: Voxel size (Z, Y, X) and placement of the test layer.
 SCALE = (2.0, 0.5, 0.5)
 TRANSLATE = (1.0, 2.0, 3.0)

@@ -63,7 +63,7 @@ def test_every_time_point_is_enhanced_into_one_layer(widget_and_viewer, movie, q
     for t in range(3):
         errors = [np.abs(low[t] - movie[s]).mean() for s in range(3)]
         assert int(np.argmin(errors)) == t
-    assert any(f.startswith("volumes: 3/3") for f in formats), formats
+    assert any(f.startswith("volume 3 of 3") for f in formats), formats
     np.testing.assert_array_equal(layer.data, before)
 
 

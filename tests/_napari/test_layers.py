@@ -19,7 +19,14 @@ def test_supported_layers():
 
 @pytest.mark.parametrize(
     ("scale", "expected"),
-    [((1.0, 1.0, 1.0), (2, 2)), ((2.0, 0.5, 0.5), (8, 2)), ((0.5, 0.5), (1, 2)), ((0.1, 1.0, 1.0), (1, 2))],
+    [
+        ((1.0, 1.0, 1.0), (2, 2)),
+        ((2.0, 1.0, 1.0), (4, 2)),
+        ((2.0, 0.5, 0.5), (4, 2)),  # isotropy needs 8: capped at defaults.PROPOSED_FACTOR_CAP
+        ((2.0, 0.2, 0.2), (4, 2)),  # the stack: 20 before the cap (was 16)
+        ((0.5, 0.5), (1, 2)),
+        ((0.1, 1.0, 1.0), (1, 2)),
+    ],
 )
 def test_suggested_factors_make_voxels_near_isotropic(scale, expected):
     assert layers.suggest_factors(scale) == expected

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from qtpy.QtCore import QTimer
 
-from self_vision._napari import widget as widget_module
+from self_vision._napari import settings as settings_module
 from self_vision._napari.worker import TrainBatch
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.run import enhance_steps
@@ -22,7 +22,7 @@ PROBE_MS = 20
 
 def test_event_loop_keeps_ticking_during_a_run(widget_and_viewer, image_layer, qtbot, quick, monkeypatch):
     widget, _, _ = widget_and_viewer
-    monkeypatch.setitem(widget_module.PRESETS, "Fast", BUDGET)
+    monkeypatch.setitem(settings_module.PRESETS, "Fast", BUDGET)
     widget.preset_box.setCurrentText("Fast")
     quick(widget, steps=0)
     ticks: list[float] = []

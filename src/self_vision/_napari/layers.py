@@ -7,12 +7,16 @@ from typing import Any
 
 import numpy as np
 
+from .. import defaults
+
 #: Largest factor the widget offers per axis (the core's MAX_FACTOR).
-MAX_FACTOR = 16
+MAX_FACTOR = defaults.MAX_FACTOR
+#: Largest factor the widget proposes per axis (restoring isotropy beyond it invents more than it finds).
+FACTOR_CAP = defaults.PROPOSED_FACTOR_CAP
 #: Metadata key a layer may carry with the factor it was undersampled by (the sample data sets it).
 FACTOR_KEY = "self_vision_factor"
 #: Results larger than this (output voxels) are enhanced block by block into an OME-Zarr folder.
-LARGE_OUTPUT_VOXELS = 2**28
+LARGE_OUTPUT_VOXELS = defaults.BLOCKWISE_OUTPUT_VOXELS
 #: Metadata key of a result layer: its source layer's name, the factor and the leading-axes index used.
 RESULT_KEY = "self_vision_result"
 
@@ -98,22 +102,48 @@ def _core_unit(unit: str | None) -> str | None:
     return {"micrometer": "µm", "nanometer": "nm", "millimeter": "mm", "pixel": None}.get(unit or "pixel", unit)
 
 
-def suggest_factors(scale: Sequence[float], lateral: int = 2) -> tuple[int, int]:
-    """(axial, lateral) factors: ``lateral`` and the axial factor making output voxels near-isotropic."""
+def suggest_factors(scale: Sequence[float], lateral: int = 2, cap: int = FACTOR_CAP) -> tuple[int, int]:
+    """(axial, lateral): ``lateral``, and the axial factor that makes output voxels near-isotropic, at most ``cap``."""
     scale = [float(s) for s in scale]
     if len(scale) < 3 or scale[-1] <= 0:
-        return 1, lateral
+        return 1, min(lateral, cap)
     target = scale[-1] / lateral
     axial = round(scale[-3] / target) if scale[-3] > 0 else 1
-    return int(np.clip(axial, 1, MAX_FACTOR)), lateral
+    return int(np.clip(axial, 1, cap)), min(lateral, cap)
 
 
 def default_factors(layer: Any) -> tuple[int, int]:
-    """(axial, lateral) from the layer's metadata hint when present, else from its scale."""
+    """(axial, lateral) from the layer's metadata hint when present, else from its scale (both capped)."""
     hint = (layer.metadata or {}).get(FACTOR_KEY)
     if hint is not None and len(hint) >= 2:
-        return (int(hint[-3]) if len(hint) >= 3 else 1), int(hint[-1])
+        axial = int(hint[-3]) if len(hint) >= 3 else 1
+        return min(axial, FACTOR_CAP), min(int(hint[-1]), FACTOR_CAP)
     return suggest_factors(layer.scale[-spatial_ndim(layer) :])
+
+
+def why_factors(layer: Any) -> str:
+    """Why :func:`default_factors` proposes what it does, in one or two sentences (the factors' tooltip)."""
+    hint = (layer.metadata or {}).get(FACTOR_KEY)
+    if hint is not None and len(hint) >= 2:
+        return f"Proposed from the layer's metadata: it was undersampled by {tuple(int(h) for h in hint)}."
+    axial, lateral = default_factors(layer)
+    if spatial_ndim(layer) < 3:
+        return f"Proposed ×{lateral} lateral for a 2D image."
+    z, x = float(layer.scale[-3]), float(layer.scale[-1])
+    if z <= 0 or x <= 0 or (z == 1.0 and x == 1.0 and str(layer.units[-1]) == "pixel"):
+        return f"Proposed ×{lateral} lateral; the layer has no voxel size, so no axial factor is proposed."
+    unit = _core_unit(str(layer.units[-1])) or ""
+    full = z / (x / lateral)
+    text = (
+        f"Proposed ×{axial} axial: with ×{lateral} lateral the XY pixel becomes {x / lateral:.3g} {unit}, and the"
+        f" z-step of {z:.3g} {unit} is {full:.3g}× that"
+    )
+    if round(full) > FACTOR_CAP:
+        return (
+            f"{text}; isotropy would need ×{round(full)}, capped at ×{FACTOR_CAP} because a larger factor invents"
+            " more than the image holds (the self-check rarely verifies it). Type a larger one to try."
+        )
+    return f"{text}, so ×{axial} makes the voxels near-isotropic."
 
 
 def factor_tuple(ndim: int, axial: int, lateral: int) -> tuple[int, ...]:

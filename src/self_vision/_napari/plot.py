@@ -1,4 +1,5 @@
-"""A light live loss curve: a QWidget that paints a log-scale polyline (no matplotlib redraws on the GUI thread)."""
+"""A light live loss plot: one panel per training stage, each with its own step axis, sharing a labelled log
+loss axis. A QWidget painting polylines (no matplotlib redraws on the GUI thread)."""
 
 from __future__ import annotations
 
@@ -10,34 +11,43 @@ from qtpy.QtWidgets import QSizePolicy, QWidget
 
 #: Points kept per curve; older ones are averaged pairwise so a long run stays cheap to paint.
 MAX_POINTS = 2000
+#: Pixels left of the panels for the loss axis, and below them for the step axis and stage names.
+LEFT, BOTTOM, TOP = 44, 30, 14
 
 
 class LossPlot(QWidget):
-    """Training loss against step, one colour per stage, log-scaled; cheap to update many times a second."""
+    """Training loss against step, one panel (and colour) per stage, log-scaled; cheap to update often."""
 
     COLORS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(130)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setToolTip("Training loss (L1, normalised intensities) per step; log scale")
+        self.setToolTip(
+            "Training loss per step (mean absolute error on intensities scaled to 0–1, log scale), one panel"
+            " per stage. It should fall, then flatten; a curve still falling at the end means more training time"
+            " (Quality: Best) may help."
+        )
         self._curves: dict[str, list[float]] = {}
         self._strides: dict[str, int] = {}
         self._buffers: dict[str, list[float]] = {}
+        self._steps: dict[str, int] = {}
+        self._labels: dict[str, str] = {}
 
     def clear(self) -> None:
         """Forget all curves."""
-        self._curves.clear()
-        self._strides.clear()
-        self._buffers.clear()
+        for store in (self._curves, self._strides, self._buffers, self._steps, self._labels):
+            store.clear()
         self.update()
 
-    def add_losses(self, stage: str, losses: list[float]) -> None:
-        """Append the losses of ``stage``'s latest steps and repaint."""
+    def add_losses(self, stage: str, losses: list[float], label: str | None = None) -> None:
+        """Append the losses of ``stage``'s latest steps and repaint; ``label`` names its panel."""
         curve = self._curves.setdefault(stage, [])
         buffer = self._buffers.setdefault(stage, [])
         stride = self._strides.setdefault(stage, 1)
+        self._labels[stage] = label or self._labels.get(stage, stage)
+        self._steps[stage] = self._steps.get(stage, 0) + len(losses)
         for value in losses:
             if not math.isfinite(value) or value <= 0:
                 continue
@@ -54,35 +64,65 @@ class LossPlot(QWidget):
         """The (possibly averaged) losses plotted for ``stage``."""
         return list(self._curves.get(stage, []))
 
+    def stages(self) -> list[str]:
+        """The stages plotted, one panel each, in order."""
+        return [s for s, c in self._curves.items() if c]
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().windowText().color()
-        frame = QRectF(self.rect()).adjusted(4, 4, -4, -16)
-        painter.setPen(QPen(QColor(text.red(), text.green(), text.blue(), 90)))
-        painter.drawRect(frame)
-        values = [v for c in self._curves.values() for v in c]
-        if not values:
+        faint = QColor(text.red(), text.green(), text.blue(), 90)
+        area = QRectF(self.rect()).adjusted(LEFT, TOP, -6, -BOTTOM)
+        stages = self.stages()
+        if not stages:
+            painter.setPen(faint)
+            painter.drawRect(area)
             painter.setPen(text)
-            painter.drawText(frame, Qt.AlignmentFlag.AlignCenter, "loss curve appears during training")
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter, "the loss curve appears during training")
             return
+        values = [v for s in stages for v in self._curves[s]]
         lo, hi = math.log10(min(values)), math.log10(max(values))
         if hi - lo < 1e-6:
             lo, hi = lo - 0.5, hi + 0.5
-        longest = max(len(c) for c in self._curves.values())
-        for i, (stage, curve) in enumerate(self._curves.items()):
-            if not curve:
-                continue
-            color = QColor(self.COLORS[i % len(self.COLORS)])
-            painter.setPen(QPen(color, 1.5))
-            step = frame.width() / max(longest - 1, 1)
+        self._paint_loss_axis(painter, area, lo, hi, text, faint)
+        gap = 8.0
+        width = (area.width() - gap * (len(stages) - 1)) / len(stages)
+        for i, stage in enumerate(stages):
+            panel = QRectF(area.left() + i * (width + gap), area.top(), width, area.height())
+            painter.setPen(faint)
+            painter.drawRect(panel)
+            curve = self._curves[stage]
+            step = panel.width() / max(len(curve) - 1, 1)
             poly = QPolygonF(
                 [
-                    QPointF(frame.left() + j * step, frame.bottom() - (math.log10(v) - lo) / (hi - lo) * frame.height())
+                    QPointF(panel.left() + j * step, panel.bottom() - (math.log10(v) - lo) / (hi - lo) * panel.height())
                     for j, v in enumerate(curve)
                 ]
             )
+            painter.setPen(QPen(QColor(self.COLORS[i % len(self.COLORS)]), 1.5))
             painter.drawPolyline(poly)
-            painter.drawText(QPointF(frame.left() + 4 + 90 * i, self.height() - 3), f"{stage} {curve[-1]:.4f}")
+            painter.setPen(text)
+            below = QRectF(panel.left(), panel.bottom() + 1, panel.width(), 13)
+            painter.drawText(below, Qt.AlignmentFlag.AlignLeft, "0")
+            painter.drawText(below, Qt.AlignmentFlag.AlignRight, f"{self._steps.get(stage, len(curve))}")
+            name = QRectF(panel.left(), panel.bottom() + 14, panel.width(), 14)
+            painter.setPen(QColor(self.COLORS[i % len(self.COLORS)]))
+            painter.drawText(name, Qt.AlignmentFlag.AlignHCenter, f"{self._labels.get(stage, stage)}: {curve[-1]:.3g}")
         painter.setPen(text)
-        painter.drawText(frame.adjusted(3, 1, -3, -1), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "loss")
+        painter.drawText(
+            QRectF(area.left(), 0, area.width(), TOP), Qt.AlignmentFlag.AlignCenter, "training loss (log) vs step"
+        )
+
+    @staticmethod
+    def _paint_loss_axis(painter: QPainter, area: QRectF, lo: float, hi: float, text: QColor, faint: QColor) -> None:
+        """Tick labels of the log loss axis: the decades inside the range, else its two ends."""
+        decades = [d for d in range(math.ceil(lo), math.floor(hi) + 1)]
+        ticks = [10.0**d for d in decades] if len(decades) >= 2 else [10.0**lo, 10.0**hi]
+        for value in ticks:
+            y = area.bottom() - (math.log10(value) - lo) / (hi - lo) * area.height()
+            painter.setPen(faint)
+            painter.drawLine(QPointF(area.left() - 3, y), QPointF(area.left(), y))
+            painter.setPen(text)
+            box = QRectF(0, y - 7, LEFT - 5, 14)
+            painter.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:.2g}")

@@ -1,0 +1,137 @@
+"""The Advanced panel: every option with a one-line tooltip saying what it does and when to change it; options
+that do not apply to the current mode are hidden."""
+
+from __future__ import annotations
+
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QToolButton, QVBoxLayout, QWidget
+
+from ..settings import OPERATORS, PRECISIONS, DockSettings
+from .bind import bind_check, bind_combo, bind_spin, set_row_visible, spin
+
+#: Which options each mode uses (the others are hidden): enhance-only, denoise-only, both.
+ENHANCE_ONLY = ("operator_box", "ensemble_check", "backproj_spin", "precision_box")
+DENOISE_ONLY = ("gar_spin", "fnsm_check")
+
+
+class AdvancedPanel(QWidget):
+    """A collapsible form of the options most users never change."""
+
+    def __init__(self, settings: DockSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.toggle = QToolButton(text="Advanced", checkable=True, toolTip="Show the options most runs never need")
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.toggle.toggled.connect(self._show)
+        layout.addWidget(self.toggle)
+        self.body = QWidget()
+        self.form = form = QFormLayout(self.body)
+        form.setContentsMargins(12, 0, 0, 0)
+        layout.addWidget(self.body)
+
+        self.steps_spin = spin(
+            0,
+            1_000_000,
+            "Training steps. Leave at 'auto' to train as long as the Quality allows; set a number for runs that"
+            " repeat exactly in length",
+            special="auto (Quality's time)",
+        )
+        bind_spin(self.steps_spin, settings, "steps")
+        form.addRow("Training steps", self.steps_spin)
+        self.operator_box = QComboBox(
+            toolTip="How the microscope turned the fine image into the pixels you have, as the model learns it."
+            " Pixel averaging suits camera and most confocal data; Gaussian blur (PSF) suits images blurrier than"
+            " their pixel size; cubic only for images that were resized by software"
+        )
+        bind_combo(self.operator_box, settings, "operator", OPERATORS)
+        form.addRow("Microscope model", self.operator_box)
+        self.ensemble_check = QCheckBox("average 8 flipped copies")
+        self.ensemble_check.setToolTip(
+            "Enhance the image in its 8 flipped orientations and average them: a smoother, slightly more"
+            " reliable result, 8× slower to compute"
+        )
+        bind_check(self.ensemble_check, settings, "ensemble")
+        form.addRow("Self-ensemble", self.ensemble_check)
+        self.uncertainty_check = QCheckBox("add an uncertainty layer")
+        self.uncertainty_check.setToolTip(
+            "Also add '<result> uncertainty': the model's estimated error per voxel (measured one scale down, in"
+            " the image's intensity units; high where it is noisy). Costs one small extra run of the model"
+        )
+        bind_check(self.uncertainty_check, settings, "uncertainty")
+        form.addRow("Uncertainty", self.uncertainty_check)
+        self.seed_spin = spin(
+            -1,
+            2**31 - 1,
+            "Starting point of the random choices in training. 'random' differs every run; fix a number to"
+            " repeat a run exactly",
+            special="random",
+        )
+        bind_spin(self.seed_spin, settings, "seed")
+        form.addRow("Seed", self.seed_spin)
+        self.backproj_spin = spin(
+            0,
+            100,
+            "Rounds of correction after the model so that the result, blurred and resampled back, matches your"
+            " image exactly. 0 shows the model alone; keep 10 unless the result looks ringed",
+        )
+        bind_spin(self.backproj_spin, settings, "back_projection")
+        form.addRow("Match the input", self.backproj_spin)
+        self.tile_spin = spin(
+            1,
+            1024,
+            "The largest piece (in million output voxels) the model computes at once. Lower it if the run"
+            " fails for lack of memory; raise it on a large GPU for speed",
+        )
+        self.tile_spin.setSuffix(" million voxels")
+        bind_spin(self.tile_spin, settings, "tile_mvox")
+        form.addRow("Tile size", self.tile_spin)
+        self.precision_box = QComboBox(
+            toolTip="Arithmetic of the enhancement. Automatic uses half precision where the hardware is fast at"
+            " it (GPUs, recent CPUs); choose full (32-bit) if a result looks blocky or differs between machines"
+        )
+        bind_combo(self.precision_box, settings, "precision", PRECISIONS)
+        form.addRow("Precision", self.precision_box)
+        self.gar_spin = QDoubleSpinBox(
+            toolTip="Gap-filling regulariser (GAR, from rDL): how strongly the denoiser is kept from blurring"
+            " across the gap between the slices it compares. 1 suits most stacks; 0 turns it off; raise it if"
+            " the result looks smeared along Z or time"
+        )
+        self.gar_spin.setRange(0.0, 100.0)
+        self.gar_spin.setSingleStep(0.5)
+        self.gar_spin.setSpecialValueText("off")
+        bind_spin(self.gar_spin, settings, "gar")
+        form.addRow("Gap regulariser", self.gar_spin)
+        self.fnsm_check = QCheckBox("suppress noise in Fourier space first")
+        self.fnsm_check.setToolTip(
+            "A learned low-pass filter (FNSM) before the denoiser: helps on very noisy data, may soften the finest"
+            " detail"
+        )
+        bind_check(self.fnsm_check, settings, "fnsm")
+        form.addRow("Fourier filter", self.fnsm_check)
+        self.replace_check = QCheckBox("replace the previous result")
+        self.replace_check.setToolTip(
+            "A new run replaces the result layer of the same name; untick to keep every run's result"
+        )
+        bind_check(self.replace_check, settings, "replace")
+        form.addRow("Result layer", self.replace_check)
+        self.toggle.setChecked(settings.advanced_open)
+        self.body.setVisible(settings.advanced_open)
+        settings.events.mode.connect(self.update_controls)
+        self.update_controls()
+
+    def _show(self, shown: bool) -> None:
+        self.body.setVisible(shown)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.settings.advanced_open = shown
+
+    def update_controls(self, *args: object) -> None:
+        """Show the options the mode uses; hide (and disable) the others."""
+        mode = self.settings.mode
+        for name in ENHANCE_ONLY:
+            set_row_visible(self.form, getattr(self, name), mode != "denoise")
+        for name in DENOISE_ONLY:
+            set_row_visible(self.form, getattr(self, name), mode != "enhance")
+        set_row_visible(self.form, self.uncertainty_check, mode == "enhance")

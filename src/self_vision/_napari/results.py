@@ -1,0 +1,85 @@
+"""Placing a run's result in the viewer: which kind of result it is (isinstance on the core's result types,
+no attribute probing), the layer(s) it becomes, and the self-check verdict they carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import layers, words
+from .state import RunContext
+
+#: Metadata key (inside ``layers.RESULT_KEY``) of the self-check verdict line.
+VERDICT_KEY = "verdict"
+
+
+@dataclass
+class Placed:
+    """What a finished run added: the result layer, its uncertainty layer, the enhancer that made it."""
+
+    layer: Any
+    uncertainty: Any = None
+    model: Any = None  # the Enhancer (None for denoising: a denoiser is not saved from the dock)
+    verdict: str = ""
+    details: str = ""  # the self-check in numbers (the status tooltip)
+    how: str = ""  # what the run did, in words
+
+
+def place_result(viewer: Any, context: RunContext, result: Any, *, replace: bool = True) -> Placed:
+    """Add ``result`` over ``context.layer`` (exactly aligned) and return what was added."""
+    from ..core.blockwise.run import BlockwiseResult
+    from ..core.denoise.result import DenoiseResult
+    from ..core.enhance.run import EnhanceResult
+
+    layer, factor, index, mode = context.layer, context.factor, context.index, context.mode
+    if isinstance(result, BlockwiseResult):  # block-wise: open what was written, lazily
+        from ..core.io.lazy import open_pyramid
+
+        levels = open_pyramid(result.path)[0]
+        data: Any = levels if len(levels) > 1 else levels[0]
+        check, model, how = result.self_check, result.model, f"{words.factor_text(factor)}, block by block"
+    elif isinstance(result, EnhanceResult):
+        data, check, model = result.data, result.self_check, result.model
+        how = f"{words.factor_text(factor)}, {'saved model' if context.applying else result.path}"
+    elif isinstance(result, DenoiseResult):
+        learned = "TiS (time points)" if result.mode == "tis" else "SiS (z-slices)"
+        data, check, model, how = result.data, None, None, f"denoised by {learned}"
+    else:
+        raise TypeError(f"unexpected result {type(result).__name__}")
+    skipped = None if check is not None else words.check_skipped_reason(result, context)
+    verdict = words.verdict(check, skipped)
+    kwargs = layers.result_kwargs(layer, factor, index, all_volumes=context.all_volumes, mode=mode)
+    meta = kwargs["metadata"][layers.RESULT_KEY]
+    meta[VERDICT_KEY] = verdict
+    if isinstance(result, BlockwiseResult):
+        meta["path"] = str(result.path)
+    name = layers.result_name(layer.name, factor, mode)
+    added = _add(viewer, data, name, kwargs, replace)
+    placed = Placed(added, None, model, verdict, check.summary() if check is not None else verdict, how)
+    if isinstance(result, EnhanceResult) and result.uncertainty is not None:
+        placed.uncertainty = _add_uncertainty(viewer, context, result.uncertainty, added.name, replace)
+    return placed
+
+
+def _add(viewer: Any, data: Any, name: str, kwargs: dict[str, Any], replace: bool) -> Any:
+    if name in viewer.layers and replace:  # LayerList has no .get
+        viewer.layers.remove(name)
+    return viewer.add_image(data, name=name, **kwargs)
+
+
+def _add_uncertainty(viewer: Any, context: RunContext, data: np.ndarray, result_name: str, replace: bool) -> Any:
+    """Add ``<result name> uncertainty`` over the result (the volume trained on), magma, additive."""
+    kwargs = layers.result_kwargs(context.layer, context.factor, context.index)
+    kwargs["metadata"][layers.RESULT_KEY]["uncertainty"] = True
+    top = float(np.percentile(data, 99.5)) if data.size else 0.0
+    kwargs.update(colormap="magma", contrast_limits=(0.0, top if top > 0 else 1.0), gamma=1.0, blending="additive")
+    return _add(viewer, data, f"{result_name} uncertainty", kwargs, replace)
+
+
+def result_info(layer: Any) -> dict[str, Any] | None:
+    """The Self-Vision metadata of a result layer, or None for any other layer."""
+    meta = layer.metadata or {}
+    info = meta.get(layers.RESULT_KEY)
+    return info if isinstance(info, dict) else None

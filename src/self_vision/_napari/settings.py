@@ -1,0 +1,103 @@
+"""The dock's settings: ONE evented dataclass the panels bind their controls to, that
+:func:`~self_vision._napari.request.build_request` reads, and that is kept between sessions.
+
+Qt-free (``psygnal`` events); :func:`load` and :func:`save` reach ``QSettings`` lazily.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from psygnal import evented
+
+from .. import defaults
+
+#: Quality presets: label -> seconds of training.
+PRESETS = dict(defaults.PRESETS)
+#: Run modes: label -> ``RunRequest.mode``.
+MODES = {"Enhance": "enhance", "Denoise": "denoise", "Denoise + enhance": "denoise+enhance"}
+#: What the Denoise mode interleaves: label -> core denoising mode.
+INTERLEAVE = {"z-slices (SiS)": "sis", "time points (TiS)": "tis"}
+#: How the microscope is assumed to sample: label -> ``EnhanceOptions.operator``.
+OPERATORS = {"pixel averaging": "area", "Gaussian blur (PSF)": "psf", "cubic": "cubic"}
+#: Inference arithmetic: label -> ``EnhanceOptions.precision``.
+PRECISIONS = {"automatic": "auto", "full (32-bit)": "fp32", "half (bfloat16)": "bf16"}
+#: Fields that follow the chosen layer (proposed from it) and are not kept between sessions.
+PER_LAYER = ("interleave", "all_volumes", "axial", "lateral", "output")
+#: Where QSettings keeps them (organisation, application).
+STORE = ("napari-self-vision", "dock")
+
+
+@evented
+@dataclass
+class DockSettings:
+    """Every choice the dock offers; a panel's control changes a field, a field change updates the control."""
+
+    mode: str = "enhance"  # one of MODES' values
+    interleave: str = "sis"  # denoise: sis or tis
+    all_volumes: bool = False  # enhance every time point / channel of a 4D+ layer
+    axial: int = 1
+    lateral: int = 2
+    output: str = ""  # block-wise runs: the OME-Zarr folder ("" = beside the layer's file)
+    preset: str = "Balanced"  # one of PRESETS
+    device: str = "auto"
+    steps: int = 0  # 0 = as many as the preset's time allows
+    operator: str = "area"
+    ensemble: bool = False
+    uncertainty: bool = False
+    seed: int = -1  # -1 = a different seed every run
+    back_projection: int = 10
+    tile_mvox: int = defaults.MAX_TILE_OUTPUT // 2**20  # largest inference tile, in millions of output voxels
+    precision: str = "auto"
+    gar: float = 1.0
+    fnsm: bool = False
+    replace: bool = True  # a new result replaces the previous one of the same name
+    advanced_open: bool = False
+
+    def time_budget(self) -> float | None:
+        """Seconds of training of one stage group (None when a step count is set)."""
+        return None if self.steps else PRESETS.get(self.preset, defaults.ENHANCE_TIME_BUDGET)
+
+    def persisted(self) -> dict[str, Any]:
+        """What is kept between sessions: everything but the per-layer proposals."""
+        return {k: v for k, v in asdict(self).items() if k not in PER_LAYER}
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Take the known fields of ``values`` whose type matches (a stale or foreign store is ignored)."""
+        defaults_ = DockSettings()
+        for f in fields(self):
+            if f.name not in values:
+                continue
+            value, default = values[f.name], getattr(defaults_, f.name)
+            if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if type(value) is type(default):
+                setattr(self, f.name, value)
+
+    def restore_defaults(self) -> None:
+        """Every kept setting back to its default (the per-layer proposals stay)."""
+        self.update(DockSettings().persisted())
+
+
+def load(settings: DockSettings) -> None:
+    """Fill ``settings`` from the last session (QSettings); nothing when there is none or it is unreadable."""
+    from qtpy.QtCore import QSettings
+
+    text = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, *STORE).value("settings", "")
+    try:
+        values = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return
+    if isinstance(values, dict):
+        settings.update(values)
+
+
+def save(settings: DockSettings) -> None:
+    """Keep ``settings`` for the next session."""
+    from qtpy.QtCore import QSettings
+
+    store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, *STORE)
+    store.setValue("settings", json.dumps(settings.persisted()))
+    store.sync()

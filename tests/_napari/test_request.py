@@ -1,0 +1,63 @@
+"""The one request builder: the dock's settings reach the core, for a trained and for a LOADED model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.qt
+
+
+def test_tile_size_and_precision_reach_inference_for_a_loaded_model(
+    widget_and_viewer, image_layer, qtbot, quick, monkeypatch
+):
+    from self_vision.core.enhance.enhancer import Enhancer
+
+    widget, viewer, _ = widget_and_viewer
+    quick(widget, steps=3)
+    with qtbot.waitSignal(widget.run_finished, timeout=60_000) as done:
+        assert widget.start()
+    assert done.args == ["done"], widget.status.text()
+    model = widget.model
+    assert model is not None
+
+    seen: list[dict] = []
+    original = Enhancer.apply_steps
+
+    def spy(self, normalized, **kwargs):
+        seen.append(kwargs)
+        return original(self, normalized, **kwargs)
+
+    monkeypatch.setattr(Enhancer, "apply_steps", spy)
+    widget.tile_spin.setValue(2)
+    widget.precision_box.setCurrentIndex(widget.precision_box.findData("fp32"))
+    other = viewer.add_image(image_layer.data[:, :32, :32].copy(), name="other", scale=image_layer.scale)
+    widget.select_layer(other)
+    with qtbot.waitSignal(widget.run_finished, timeout=30_000) as done:
+        assert widget.start(model=model)  # what Load model… does once the file is read
+    assert done.args == ["done"], widget.status.text()
+    assert seen, "inference was not reached"
+    assert seen[-1]["max_tile_output"] == 2 * 2**20
+    assert seen[-1]["precision"] == "fp32"
+    assert viewer.layers["other ×1×2×2"].data.shape == (8, 64, 64)
+
+
+def test_one_builder_for_every_kind_of_run(widget_and_viewer, image_layer):
+    from self_vision._napari.request import RequestError, build_request
+    from self_vision._napari.settings import DockSettings
+
+    settings = DockSettings(axial=1, lateral=2, steps=7, tile_mvox=3, precision="bf16")
+    context = build_request(settings, image_layer)
+    request = context.request
+    assert request.factor == (1, 2, 2) and request.mode == "enhance"
+    assert request.options.steps == 7 and request.options.max_tile_output == 3 * 2**20
+    assert request.options.precision == "bf16"
+    assert context.budget is None  # steps, not a time budget
+    settings.mode, settings.steps = "denoise", 0
+    context = build_request(settings, image_layer)
+    assert context.request.factor == (1, 1, 1) and context.request.denoise_options is not None
+    assert context.budget == pytest.approx(40.0)
+    settings.interleave = "tis"
+    flat = widget_and_viewer[1].add_image(np.zeros((8, 8)), name="flat")
+    with pytest.raises(RequestError, match="TiS"):
+        build_request(settings, flat)
