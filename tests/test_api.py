@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import self_vision
 from self_vision.core.events import InferProgress, StageInfo, TrainProgress
@@ -57,3 +58,20 @@ def test_every_public_name_resolves():
     """``self_vision.__all__`` is served lazily from ``api``: each name must be there."""
     for name in self_vision.__all__:
         assert getattr(self_vision, name) is not None
+
+
+def test_sim_goes_through_the_dispatcher_and_reports_the_pattern():
+    from self_vision.core.sim.run import SimOptions
+    from self_vision.core.sim.simulate import simulate_sim
+
+    raw = simulate_sim(96, 200.0, seed=5).raw
+    seen = []
+    options = SimOptions(na_detection=1.35, emission_wavelength_um=0.488)
+    result = self_vision.sim(raw, pixel_size=0.0626, options=options, device="cpu", progress=seen.append)
+    assert result.sr.shape == result.widefield.shape == (192, 192)
+    assert result.denoised is None and len(result.params) == 3
+    assert seen, "the run yields progress events"
+    with pytest.raises(self_vision.api.UsageError, match="pixel size is unknown"):
+        self_vision.sim(raw, options=options)
+    with pytest.raises(self_vision.api.UsageError, match="time_budget"):
+        self_vision.sim(raw, pixel_size=0.0626, denoise="rdl", time_budget=float("nan"))

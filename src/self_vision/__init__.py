@@ -30,6 +30,7 @@ __all__ = [
     "run",
     "save_denoiser",
     "save_model",
+    "sim",
 ]
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         run,
         save_denoiser,
         save_model,
+        sim,
     )
 
 

@@ -30,10 +30,11 @@ from .core.enhance.run import enhance_steps as enhance_steps
 from .core.errors import DataError, UsageError
 from .core.events import CancelToken, Event, run_to_end
 from .core.quality import back_projection_baseline, crop_reference, degrade_array, score
-from .core.validate import MIN_LOW_RES, check_volume, parse_factor
+from .core.validate import MIN_LOW_RES, check_time_budget, check_volume, parse_factor
 
-#: What a run does: enhance (train, or apply ``model``), denoise (SiS/TiS), or SiS-denoise then enhance.
-TASKS = ("enhance", "denoise", "denoise+enhance")
+#: What a run does: enhance (train, or apply ``model``), denoise (SiS/TiS), SiS-denoise then enhance, or
+#: reconstruct raw 2D-SIM frames (optionally rDL-denoised first).
+TASKS = ("enhance", "denoise", "denoise+enhance", "sim")
 
 
 @dataclass
@@ -66,6 +67,8 @@ class RunRequest:
     name: str = "input"  # starts every error message about the data (e.g. the file)
     uncertainty: bool = False  # enhance: also map the error one scale down (result.uncertainty)
     blockwise: Blockwise | None = None
+    sim_options: Any = None  # sim: a core.sim.run.SimOptions (None: its defaults; the pixel size is required)
+    target: np.ndarray | None = None  # sim, supervised training: the matched high-SNR raw frames
 
 
 def run(request: RunRequest, cancel: CancelToken | None = None) -> Generator[Event, None, Any]:
@@ -82,6 +85,8 @@ def run(request: RunRequest, cancel: CancelToken | None = None) -> Generator[Eve
         raise UsageError("a run needs data (or a block-wise source)")
     if request.task == "denoise":
         return (yield from _run_denoise(request, cancel))
+    if request.task == "sim":
+        return (yield from _run_sim(request, cancel))
     if request.task == "denoise+enhance":
         from .core.denoise_then_enhance import denoise_then_enhance_steps
 
@@ -163,6 +168,15 @@ def _run_denoise(request: RunRequest, cancel: CancelToken | None) -> Generator[E
     )
 
 
+def _run_sim(request: RunRequest, cancel: CancelToken | None) -> Generator[Event, None, Any]:
+    from .core.sim.run import SimOptions, sim_steps
+
+    options = request.sim_options or SimOptions()
+    if request.device != "auto" and options.device == "auto":
+        options = replace(options, device=request.device)
+    return (yield from sim_steps(np.asarray(request.data), options, target=request.target, cancel=cancel))
+
+
 def _run_blockwise(request: RunRequest, cancel: CancelToken | None) -> Generator[Event, None, Any]:
     from . import defaults
     from .core.blockwise.run import denoise_blockwise_steps, enhance_blockwise_steps
@@ -229,6 +243,43 @@ def enhance(
     result = run_to_end(run(request, cancel), progress)
     assert isinstance(result, EnhanceResult)
     return result
+
+
+def sim(
+    raw: np.ndarray,
+    *,
+    pixel_size: float | None = None,
+    denoise: str | None = None,
+    time_budget: float | None = None,
+    device: str = "auto",
+    options: Any = None,
+    target: np.ndarray | None = None,
+    progress: Callable[[Event], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Reconstruct raw 2D-SIM frames ``(9, Y, X)`` or ``(T, 9, Y, X)`` on a 2x grid; return a ``SimResult``.
+
+    ``pixel_size`` is the camera pixel in µm (or ``options.pixel_size_um``). ``denoise="rdl"`` denoises the raw
+    frames first with the pattern-guided network (``"plain"``: the same network without the pattern branch),
+    trained on the data itself for ``time_budget`` seconds; ``target`` (matched high-SNR frames) switches to
+    supervised training. The result holds the widefield and SIM images, the denoised frames and rDL-SIM image
+    when denoising, and the estimated pattern (``.params``, ``.summary()``). See docs/sim.md.
+    """
+    from .core.sim.run import SimOptions
+
+    opts = options or SimOptions()
+    changes: dict[str, Any] = {}
+    if pixel_size is not None:
+        changes["pixel_size_um"] = float(pixel_size)
+    if denoise is not None:
+        changes["denoise"] = denoise
+    if time_budget is not None:
+        changes["time_budget_s"] = check_time_budget(time_budget, "time_budget")
+    if target is not None and opts.training == "auto":
+        changes["training"] = "supervised"
+    opts = replace(opts, **changes)
+    request = RunRequest("sim", np.asarray(raw), device=device, sim_options=opts, target=target)
+    return run_to_end(run(request, cancel), progress)
 
 
 def denoise(
