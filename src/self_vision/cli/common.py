@@ -206,3 +206,17 @@ class ProgressBar:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def steps_text(record: dict) -> str:
+    """How long the run trained, and whether it repeats exactly: "trained 40.0 s (1200 steps, ...)"."""
+    steps = sum(record.get("steps_trained", {}).values())
+    seconds, seed = record.get("train_seconds", 0.0), record.get("seed")
+    if not steps:
+        return f"trained {seconds:.1f} s (saved model, no training)"
+    if record.get("exact_steps"):
+        return f"trained {seconds:.1f} s ({steps} steps, exact steps, seed {seed}: repeats exactly)"
+    return (
+        f"trained {seconds:.1f} s ({steps} steps in a time budget: the count varies with the machine's load; "
+        f"--steps repeats a run exactly, seed {seed})"
+    )

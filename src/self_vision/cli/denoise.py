@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,9 @@ def run_denoise(args: argparse.Namespace) -> int:
     from ..core.denoise.options import DenoiseOptions
     from ..core.io.paths import check_extension, check_input_file
     from ..core.io.writing import TIFF_OUTPUTS, check_output_path
+    from ..core.provenance import denoise_record
     from ..core.validate import check_seed, check_steps, check_time_budget
-    from .common import ProgressBar, check_cli_paths, check_model_path, wrote
+    from .common import ProgressBar, check_cli_paths, check_model_path, steps_text, wrote
 
     check_steps(args.steps, "--steps")
     check_time_budget(args.time_budget, "--time-budget")
@@ -101,6 +103,11 @@ def run_denoise(args: argparse.Namespace) -> int:
     if args.save_model is not None:
         check_model_path(args.save_model, args.overwrite)
     data, voxel_size, unit, axes = _read(args)
+    seeded = {} if args.seed is None else {"seed": args.seed}
+    settings = DenoiseOptions(
+        sis_inference=args.sis_inference, gamma=args.gar, fnsm=args.fnsm, steps=args.steps, time_budget=args.time_budget
+    )
+    settings = replace(settings, **seeded)
     bar = ProgressBar(not args.quiet)
     start = time.perf_counter()
     try:
@@ -117,11 +124,12 @@ def run_denoise(args: argparse.Namespace) -> int:
             progress=bar,
             name=str(args.input),
             model=model,
-            options=DenoiseOptions(sis_inference=args.sis_inference),
+            options=settings,
         )
     finally:
         bar.close()
-    wrote(_write(args.output, result.data, axes, voxel_size, unit, args.overwrite))
+    record = denoise_record(result, settings if model is None else DenoiseOptions())
+    wrote(_write(args.output, result.data, axes, voxel_size, unit, args.overwrite, record))
     saved = ""
     if args.save_model is not None:
         saved = f"; model saved to {save_denoiser(result, args.save_model)}"
@@ -130,7 +138,7 @@ def run_denoise(args: argparse.Namespace) -> int:
     how = f"saved model {args.model}, no training" if model is not None else f"GAR γ={args.gar:g}"
     print(
         f"self-vision: {args.input.name} {data.shape} {axes} -> {args.output} via {args.mode.upper()} "
-        f"({how}); trained {result.train_seconds:.1f} s, total {time.perf_counter() - start:.1f} s"
+        f"({how}); {steps_text(record)}, total {time.perf_counter() - start:.1f} s"
         f"{cutoff}{saved}"
     )
     return 0
@@ -149,9 +157,16 @@ def _read(args: argparse.Namespace) -> tuple[np.ndarray, tuple[float, ...] | Non
 
 
 def _write(
-    path: Path, data: np.ndarray, axes: str, voxel_size: tuple[float, ...] | None, unit: str | None, overwrite: bool
+    path: Path,
+    data: np.ndarray,
+    axes: str,
+    voxel_size: tuple[float, ...] | None,
+    unit: str | None,
+    overwrite: bool,
+    record: dict | None = None,
 ) -> Path:
     """YX/ZYX, or TYX/TZYX as an ImageJ hyperstack, through core.io.write_tiff (atomic, never overwrites unasked)."""
     from ..core.io.writing import write_tiff
 
-    return write_tiff(path, data, voxel_size=voxel_size, unit=unit or "µm", overwrite=overwrite, axes=axes)
+    unit = unit or "µm"
+    return write_tiff(path, data, voxel_size=voxel_size, unit=unit, overwrite=overwrite, axes=axes, record=record)

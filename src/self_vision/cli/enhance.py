@@ -16,6 +16,7 @@ from .common import (
     check_model_path,
     enhance_options,
     read_volume,
+    steps_text,
     voxel_size_arg,
     wrote,
 )
@@ -26,6 +27,7 @@ def run_enhance(args: argparse.Namespace) -> int:
     from ..core.enhance.enhancer import load_model, save_model
     from ..core.io.paths import check_extension, check_input_file
     from ..core.io.writing import TIFF_OUTPUTS, check_output_path, write_tiff
+    from ..core.provenance import enhance_record
     from .blockwise import run_blockwise_enhance, wants_blocks
 
     options = enhance_options(args)
@@ -69,13 +71,11 @@ def run_enhance(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     unit = volume.unit or "µm"
-    wrote(write_tiff(args.output, result.data, voxel_size=result.voxel_size, unit=unit, overwrite=args.overwrite))
+    record = enhance_record(result, options)
+    kept = {"voxel_size": result.voxel_size, "unit": unit, "overwrite": args.overwrite, "record": record}
+    wrote(write_tiff(args.output, result.data, **kept))
     if args.uncertainty is not None and result.uncertainty is not None:
-        wrote(
-            write_tiff(
-                args.uncertainty, result.uncertainty, voxel_size=result.voxel_size, unit=unit, overwrite=args.overwrite
-            )
-        )
+        wrote(write_tiff(args.uncertainty, result.uncertainty, **kept))
     if args.save_model is not None:
         wrote(save_model(result.model, args.save_model))
     voxel = "" if result.voxel_size is None else " voxel " + "x".join(f"{v:g}" for v in result.voxel_size)
@@ -83,7 +83,7 @@ def run_enhance(args: argparse.Namespace) -> int:
     gain = "" if check is None or not check.gains else f"; self-check {check.gain:+.2f} dB vs cubic"
     print(
         f"self-vision: {args.input.name} {volume.data.shape} -> {args.output} {result.data.shape}{voxel} "
-        f"via {result.path}; trained {result.train_seconds:.1f} s, total {time.perf_counter() - start:.1f} s{gain}"
+        f"via {result.path}; {steps_text(record)}, total {time.perf_counter() - start:.1f} s{gain}"
     )
     if check is not None and not check.trusted:
         print(f"self-vision: warning: {check.summary()}", file=sys.stderr)

@@ -107,6 +107,7 @@ def write_tiff(
     unit: str | None = MICRON,
     overwrite: bool = False,
     axes: str | None = None,
+    record: dict[str, Any] | None = None,
 ) -> Path:
     """Write a YX, ZYX, TYX or TZYX array as an ImageJ TIFF, atomically; return the path written.
 
@@ -114,8 +115,10 @@ def write_tiff(
     ``unit`` (stored as the XResolution / YResolution tags and the ImageJ ``spacing``). uint8, uint16,
     int16 and float32 are written as they are; other dtypes are converted to float32, as ImageJ supports
     no others. The data go to a temporary file in the same folder that is renamed over ``path`` only once
-    complete.
+    complete. ``record`` (:mod:`self_vision.core.provenance`: seed, steps, settings) goes into the ImageJ
+    ``Info`` text (not into BigTIFF/OME outputs beyond 4 GB).
     """
+    from ..provenance import to_text
     from .paths import check_extension
 
     path = check_output_path(check_extension(path, TIFF_OUTPUTS), overwrite=overwrite)
@@ -141,6 +144,8 @@ def write_tiff(
             metadata["unit"] = ij_unit
         if big:  # ImageJ TIFF stops at 4 GB: OME metadata in a BigTIFF instead
             metadata = {"axes": axes, **_ome_physical_sizes(spatial, sizes, unit)}
+    if record is not None and not big:
+        metadata["Info"] = to_text(record)
 
     tmp = _create_temp(path)
     try:

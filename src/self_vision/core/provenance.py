@@ -1,0 +1,99 @@
+"""What made an output: software version, seed, steps trained per stage and every setting, as one JSON record.
+
+Written into the output's metadata (ImageJ TIFF ``Info``, see :func:`self_vision.core.io.writing.write_tiff`) so
+that a result can be reproduced: the same input, settings and seed with ``steps`` fixed to the recorded step
+counts train the same network on the CPU. A time budget trains as many steps as the machine manages in that
+time, so two budgeted runs can differ; the record says which mode was used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+#: Key under which the record sits in a layer's metadata and the TIFF ``Info`` text starts with.
+RECORD_KEY = "self_vision_run"
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe copy: tuples to lists, non-finite floats to strings, unknown objects to their repr."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def run_record(task: str, options: Any, *, steps: dict[str, int], seconds: float, **extra: Any) -> dict[str, Any]:
+    """The record of one run: ``task``, its options dataclass, the steps trained per stage and anything else.
+
+    ``exact_steps`` is True when ``options.steps`` fixed the step count (reproducible run to run); otherwise the
+    count came from a time budget and depends on the machine's load.
+    """
+    from .. import __version__
+
+    settings = dataclasses.asdict(options) if dataclasses.is_dataclass(options) else {}
+    record: dict[str, Any] = {
+        "software": f"napari-self-vision {__version__}",
+        "task": task,
+        "seed": settings.get("seed"),
+        "exact_steps": settings.get("steps") is not None,
+        "steps_trained": dict(steps),
+        "train_seconds": round(float(seconds), 3),
+        "settings": settings,
+    }
+    record.update(extra)
+    return _plain(record)
+
+
+def enhance_record(result: Any, options: Any) -> dict[str, Any]:
+    """The record of an :class:`~self_vision.core.enhance.run.EnhanceResult` made with ``options``."""
+    steps = {stage: int(log.steps) for stage, log in getattr(result, "logs", {}).items()}
+    check = getattr(result, "self_check", None)
+    return run_record(
+        "enhance",
+        options,
+        steps=steps,
+        seconds=getattr(result, "train_seconds", 0.0),
+        factor=list(result.factor),
+        returned=result.returned,
+        self_check_gain_db=None if check is None or not check.gains else round(float(check.gain), 3),
+    )
+
+
+def denoise_record(result: Any, options: Any) -> dict[str, Any]:
+    """The record of a :class:`~self_vision.core.denoise.result.DenoiseResult` made with ``options``."""
+    return run_record(
+        "denoise", options, steps={result.mode: int(result.log.steps)}, seconds=result.train_seconds, mode=result.mode
+    )
+
+
+def to_text(record: dict[str, Any]) -> str:
+    """The record as the one-line JSON text stored in a file (``{RECORD_KEY}: {...}``)."""
+    return f"{RECORD_KEY}: {json.dumps(record, sort_keys=True)}"
+
+
+def from_text(text: str | None) -> dict[str, Any] | None:
+    """The record stored by :func:`to_text`, or None when ``text`` holds none."""
+    if not text or not text.startswith(f"{RECORD_KEY}: "):
+        return None
+    try:
+        found = json.loads(text[len(RECORD_KEY) + 2 :])
+    except json.JSONDecodeError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def read_record(path: Any) -> dict[str, Any] | None:
+    """The record a TIFF written by this package carries, or None."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        info = (tif.imagej_metadata or {}).get("Info") if tif.is_imagej else None
+    return from_text(info if isinstance(info, str) else None)
