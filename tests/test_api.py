@@ -75,3 +75,26 @@ def test_sim_goes_through_the_dispatcher_and_reports_the_pattern():
         self_vision.sim(raw, options=options)
     with pytest.raises(self_vision.api.UsageError, match="time_budget"):
         self_vision.sim(raw, pixel_size=0.0626, denoise="rdl", time_budget=float("nan"))
+
+
+def test_evaluate_degrades_and_builds_baselines_with_the_sampling_model():
+    """At an odd axial factor a z-step keeps every 3rd plane (the block centre): cubic is scored on exactly that."""
+    from self_vision.core.degrade import cubic_upsample
+    from self_vision.core.quality import back_projection_baseline, score
+
+    reference = synthetic_neurons((18, 32, 32), seed=7)
+    scored = {}
+    for sampling in ("z=point,xy=area", "area"):
+        options = self_vision.EnhanceOptions(steps=4, seed=0, sampling=sampling)
+        scored[sampling] = self_vision.evaluate(reference, (3, 1, 1), options=options)
+    point = scored["z=point,xy=area"]
+    assert point.sampling == ("point", "area", "area")
+    assert scored["area"].sampling == ("area", "area", "area")
+    border = [min(2 * f, s // 4) for f, s in zip((3, 1, 1), reference.shape, strict=True)]
+    steps = reference[1::3].astype(np.float32)
+    expected = score(cubic_upsample(steps, (3, 1, 1)), reference, border=border).psnr
+    assert point.scores["cubic"]["psnr"] == pytest.approx(expected, abs=1e-3)
+    bp = back_projection_baseline(steps, (3, 1, 1), sampling=("point", "area", "area"))
+    assert point.scores["back-projection"]["psnr"] == pytest.approx(score(bp, reference, border=border).psnr, abs=1e-3)
+    assert scored["area"].scores["cubic"]["psnr"] != pytest.approx(expected, abs=1e-3)
+    assert point.returned in point.gate or not point.gate

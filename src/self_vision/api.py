@@ -343,6 +343,11 @@ class Evaluation:
     scores: dict[str, dict[str, float]]  # method -> {"psnr": ..., "ssim": ...}
     train_seconds: float
     path: str
+    #: How the reference was reduced, per axis ("point": a step, "area": binning); the training pairs too.
+    sampling: tuple[str, ...] = ()
+    #: What the gate returned ("network", "cubic", "back-projection", ...) and its one-line reason.
+    returned: str = "network"
+    gate: str = ""
 
     def gain_over_cubic(self) -> float:
         return self.scores["enhanced"]["psnr"] - self.scores["cubic"]["psnr"]
@@ -358,7 +363,8 @@ def evaluate(
     progress: Callable[[Event], None] | None = None,
     name: str = "reference",
 ) -> Evaluation:
-    """Degrade ``reference`` with the training operator, enhance it, and score it beside cubic and back-projection."""
+    """Degrade ``reference`` with the training operator and sampling model, enhance it, and score it beside cubic
+    and back-projection (made with the same sampling model)."""
     check_volume(reference, name)
     factor = parse_factor(factor, reference.ndim)
     for axis, (size, f) in zip("ZYX"[-reference.ndim :], zip(reference.shape, factor, strict=True), strict=True):
@@ -369,7 +375,8 @@ def evaluate(
             )
     options = options or EnhanceOptions()
     reference = crop_reference(reference.astype(np.float32), factor)
-    low = degrade_array(reference, factor, options.operator, options.psf_sigma)
+    sampling = options.sampling_for(reference.ndim)
+    low = degrade_array(reference, factor, options.operator, options.psf_sigma, sampling)
     low_voxel = None if voxel_size is None else tuple(v * f for v, f in zip(voxel_size, factor, strict=True))
     request = RunRequest("enhance", low, factor, low_voxel, options, device=device, name=name)
     result = run_to_end(run(request), progress)
@@ -378,10 +385,13 @@ def evaluate(
     candidates = {
         "enhanced": result.data,
         "cubic": cubic_upsample(low, factor),
-        "back-projection": back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma),
+        "back-projection": back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma, sampling),
     }
     scores = {}
     for method, data in candidates.items():
         s = score(data, reference, border=border)
         scores[method] = {"psnr": s.psnr, "ssim": s.ssim}
-    return Evaluation(factor, options.operator, scores, result.train_seconds, result.path)
+    gate = "" if result.gate is None else result.gate.summary()
+    return Evaluation(
+        factor, options.operator, scores, result.train_seconds, result.path, sampling, result.returned, gate
+    )
