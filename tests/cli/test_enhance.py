@@ -607,3 +607,76 @@ def test_enhance_writes_an_uncertainty_volume(small_tiff, tmp_path, capsys):
                           "--uncertainty", tmp_path / "c.tif")  # fmt: skip
     assert code == 2 and "--uncertainty" in one_line_error(stderr)
     assert listing(tmp_path) == {"small.tif", "out.tif", "unc.tif"}
+
+
+# --------------------------------------------------------------------------------------- sampling, gate
+
+
+def test_sampling_point_keeps_the_input_planes_and_area_their_block_means(small_tiff, small_volume, tmp_path, capsys):
+    """z=point (a z-step): the output's block-centre planes are the input; area: the block means are."""
+    point, area = tmp_path / "point.tif", tmp_path / "area.tif"
+    code, stdout, stderr = run(capsys, "enhance", small_tiff, "-o", point, "--factor", "3,1,1",
+                               "--sampling", "z=point,xy=area", *FAST, "--quiet")  # fmt: skip
+    assert code == 0, stderr
+    assert "returned " in stdout  # the gate's verdict is in the summary
+    code, _, stderr = run(capsys, "enhance", small_tiff, "-o", area, "--factor", "3,1,1", "--sampling", "area",
+                          "--keep-network", *FAST, "--quiet")  # fmt: skip
+    assert code == 0, stderr
+    p, a = read_tiff(point).data, read_tiff(area).data
+    assert p.shape == a.shape == (24, 48, 48)
+    tol = 0.01 * np.ptp(small_volume)
+    assert np.abs(p[1::3] - small_volume).max() < tol
+    assert np.abs(a.reshape(8, 3, 48, 48).mean(axis=1) - small_volume).max() < tol
+    assert np.abs(a[1::3] - small_volume).max() > tol  # binning is not a step: the two models differ
+
+
+def test_gate_returns_the_classical_result_on_noise_unless_keep_network(tmp_path, capsys):
+    noise = np.random.default_rng(0).random((8, 64, 128)).astype(np.float32)
+    source = write_tiff(tmp_path / "noise.tif", noise, voxel_size=(2.0, 0.5, 0.5))
+    # one step: the network is still its initialisation (cubic plus a little noise), so it cannot beat the best
+    # classical method with confidence
+    base = ["enhance", source, "--factor", "1,2,2", "--steps", "1", "--seed", "0", "--device", "cpu", "--quiet"]
+    code, gated, _ = run(capsys, *base, "-o", tmp_path / "gated.tif")
+    assert code == 0
+    returned = gated.split("; returned ")[1].split(":")[0]
+    assert returned in ("cubic", "back-projection"), gated
+    assert "held-out gain lateral" in gated and "[95% " in gated
+    code, kept, _ = run(capsys, *base, "-o", tmp_path / "kept.tif", "--keep-network")
+    assert code == 0
+    assert "; returned network: " in kept and "--keep-network" in kept
+    g, k = read_tiff(tmp_path / "gated.tif").data, read_tiff(tmp_path / "kept.tif").data
+    assert np.abs(g - k).max() > 1e-3  # the network's detail is in one and not in the other
+    if returned == "cubic":
+        from self_vision.core.degrade import cubic_upsample
+
+        assert np.abs(g - cubic_upsample(noise, (1, 2, 2))).max() < 1e-3
+
+
+def test_gate_unchecked_classical_replaces_an_unverifiable_axial_stage(small_tiff, tmp_path, capsys):
+    """An 8-slice stack cannot check a x4 axial stage: 'network' keeps it (unverified), 'classical' does not."""
+    argv = ["enhance", small_tiff, "--factor", "4,1,1", *FAST, "--quiet"]
+    code, kept, _ = run(capsys, *argv, "-o", tmp_path / "a.tif")
+    assert code == 0
+    assert "axial unchecked" in kept and "; returned network: " in kept
+    code, replaced, _ = run(capsys, *argv, "-o", tmp_path / "b.tif", "--gate-unchecked", "classical")
+    assert code == 0
+    assert "axial unchecked" in replaced and "; returned network" not in replaced
+
+
+@pytest.mark.parametrize("extra", [["--sampling", "z=step"], ["--sampling", "point,area"], ["--sampling", "q=area"]])
+def test_bad_sampling_and_gate_options_are_one_line_usage_errors(extra, small_tiff, tmp_path, capsys):
+    code, _, stderr = run(capsys, "enhance", small_tiff, "-o", tmp_path / "o.tif", "--factor", "1,2,2", *extra, *FAST)
+    assert code == 2
+    assert extra[0] in one_line_error(stderr)
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_evaluate_reports_the_sampling_and_what_the_gate_returned(small_tiff, capsys):
+    code, stdout, _ = run(capsys, "evaluate", small_tiff, "--factor", "1,2,2", "--sampling", "point", *FAST, "--json")
+    assert code == 0
+    report = json.loads(stdout)
+    assert report["sampling"] == ["point", "point", "point"]
+    assert report["returned"] and report["gate"].startswith("gate: ")
+    code, stdout, _ = run(capsys, "evaluate", small_tiff, "--factor", "1,2,2", *FAST, "--quiet")
+    assert code == 0
+    assert stdout.splitlines()[-1].startswith("enhanced = ")

@@ -137,11 +137,18 @@ def _run_blockwise(args: argparse.Namespace, request: Any, voxel_size: tuple[flo
             close(client)
     seconds = time.perf_counter() - start
     voxels = math.prod(result.shape)
+    gate = ""
+    if request.task == "enhance" and request.options is not None:
+        from ..core.enhance.gate import decide
+        from .common import gate_text
+
+        decision = None if result.self_check is None else decide(result.model, result.self_check, request.options)
+        gate = gate_text(decision, result.self_check)
     resumed = f", {result.resumed_blocks} resumed" if result.resumed_blocks else ""
     print(
         f"self-vision: {args.input.name} {volume.shape} -> {result.path} {result.shape} {what} in {result.blocks} "
         f"blocks{resumed}; trained {result.train_seconds:.1f} s, {voxels / max(result.infer_seconds, 1e-9):.3g} "
-        f"output voxels/s, total {seconds:.1f} s"
+        f"output voxels/s, total {seconds:.1f} s{gate}"
     )
     check = result.self_check
     if check is not None and not check.trusted:

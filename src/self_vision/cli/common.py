@@ -65,7 +65,48 @@ def add_run_options(parser: argparse.ArgumentParser, required_factor: bool = Tru
         help="train on Poisson-Gaussian noisy inputs: photons at full scale and read-noise sigma (0-1 units)",
     )
     parser.add_argument("--ensemble", action="store_true", help="average over flips/rotations (slower, smoother)")
+    add_gate_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_gate_options(parser: argparse.ArgumentParser) -> None:
+    """How the input was sampled, and what the self-check's gate may return."""
+    from ..defaults import SAMPLING
+
+    parser.add_argument(
+        "--sampling",
+        default=SAMPLING,
+        metavar="AXES=MODEL,...",
+        help=f"how each axis was sampled (default {SAMPLING}): point = a z-step or scan step (each plane is one "
+        "optical section), area = pixel binning (each voxel averages a block); e.g. z=point,xy=area, or area",
+    )
+    parser.add_argument(
+        "--keep-network",
+        action="store_true",
+        help="return the network's result even where the self-check finds it no better than cubic or "
+        "back-projection (the verdict is still reported)",
+    )
+    parser.add_argument(
+        "--gate-unchecked",
+        default="network",
+        choices=["network", "classical"],
+        help="a stage the self-check cannot measure (the axial stage of a thin stack): keep the network "
+        "(default, reported as unverified) or return the classical result",
+    )
+
+
+def gate_text(gate, check) -> str:
+    """``; returned cubic: gate: lateral rejected ...; held-out gain lateral -0.12 dB vs cubic [95% ...]``."""
+    if gate is None:
+        return ""
+    line = gate.summary().replace("(keep_network)", "(--keep-network)")
+    if check is not None and check.intervals:
+        gains = ", ".join(
+            f"{k} {est:+.2f} dB vs {check.best_classical.get(k, 'classical')} [95% {low:+.2f}, {high:+.2f}]"
+            for k, (est, low, high) in check.intervals.items()
+        )
+        line += f"; held-out gain {gains}"
+    return f"; returned {gate.returned}: {line}"
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +135,19 @@ def enhance_options(args: argparse.Namespace):
                 option="noise",
             ) from None
         noise = check_noise((photons, sigma), "--noise")
+    from ..core.sampling import parse_sampling
+
+    sampling = getattr(args, "sampling", None)
+    if sampling is not None:
+        try:
+            parse_sampling(sampling, 3)
+        except UsageError as err:
+            raise UsageError(f"--{err}", kind=errors.KIND_INVALID_VALUE, option="sampling") from None
+    extra = {} if sampling is None else {"sampling": sampling}
     return EnhanceOptions(
+        **extra,
+        keep_network=getattr(args, "keep_network", False),
+        gate_unchecked=getattr(args, "gate_unchecked", "network"),
         noise=noise,
         path=args.path,
         steps=args.steps,

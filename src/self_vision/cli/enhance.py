@@ -15,6 +15,7 @@ from .common import (
     check_cli_paths,
     check_model_path,
     enhance_options,
+    gate_text,
     read_volume,
     steps_text,
     voxel_size_arg,
@@ -81,6 +82,7 @@ def run_enhance(args: argparse.Namespace) -> int:
     voxel = "" if result.voxel_size is None else " voxel " + "x".join(f"{v:g}" for v in result.voxel_size)
     check = result.self_check
     gain = "" if check is None or not check.gains else f"; self-check {check.gain:+.2f} dB vs cubic"
+    gain += gate_text(result.gate, check)
     print(
         f"self-vision: {args.input.name} {volume.data.shape} -> {args.output} {result.data.shape}{voxel} "
         f"via {result.path}; {steps_text(record)}, total {time.perf_counter() - start:.1f} s{gain}"
@@ -121,6 +123,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
                     "path": evaluation.path,
                     "train_seconds": evaluation.train_seconds,
                     "scores": evaluation.scores,
+                    "sampling": evaluation.sampling,
+                    "returned": evaluation.returned,
+                    "gate": evaluation.gate,
                 }
             )
         )
@@ -130,4 +135,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
     for name, s in evaluation.scores.items():
         print(f"{name:<16} {s['psnr']:>9.2f} {s['ssim']:>7.4f} {s['psnr'] - cubic:>+9.2f}")
     print(f"path: {evaluation.path}; trained {evaluation.train_seconds:.1f} s")
+    if evaluation.gate:
+        print(f"enhanced = {evaluation.returned}: {evaluation.gate}".replace("(keep_network)", "(--keep-network)"))
     return 0
