@@ -1,10 +1,13 @@
 """Quality benchmark: PSNR/SSIM of the network (alone and with back-projection) vs cubic and back-projection.
 
-Each case degrades a reference volume with the training operator, enhances the low-resolution version
-with zero-shot learning on that version alone, and scores everything against the reference
-(0.1-99.9 percentile scaling, borders cropped; "fg" = Otsu foreground of the reference).
+Each case reduces a reference volume by the factor with the protocol's sampling model (``area``: block means,
+binning; ``point``: one sample per block, a z-step or scan step), optionally adds Poisson-Gaussian noise
+(``--noise PHOTONS,SIGMA`` on the 0.1-99.9 percentile scale), enhances the low-resolution copy with zero-shot
+learning on that copy alone (the product told the same sampling model), and scores everything against the
+reference (0.1-99.9 percentile scaling, borders cropped; "fg" = Otsu foreground of the reference). Gains carry
+95 % block-bootstrap intervals; the product's self-check prediction is set against the true gain.
 
-    .venv/bin/python benchmarks/quality.py --data ../shared/data --factors 1,4,4 4,1,1 --budget 40
+    .venv/bin/python benchmarks/quality.py --protocol point --volumes cortex nucleus --factors 3,1,1 1,3,3 --steps 400
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import numpy as np
 import tifffile
 import torch
 
-from self_vision.core.degrade import cubic_upsample
+from self_vision.core.bootstrap import block_sse, gain_interval
+from self_vision.core.degrade import add_poisson_gaussian, cubic_upsample
 from self_vision.core.enhance.enhancer import Enhancer, apply_stage
 from self_vision.core.enhance.options import EnhanceOptions, paper_options
 from self_vision.core.enhance.run import enhance_steps
@@ -111,20 +115,40 @@ def load_volumes(data_dir: Path, names: list[str]) -> dict[str, tuple[np.ndarray
     return out
 
 
+def _noisy(low: np.ndarray, reference: np.ndarray, noise: tuple[float, float] | None, seed: int) -> np.ndarray:
+    """``low`` with Poisson-Gaussian noise on the reference's 0.1-99.9 percentile scale (None: unchanged)."""
+    if noise is None:
+        return low
+    lo, hi = np.percentile(reference, (0.1, 99.9))
+    scaled = add_poisson_gaussian((low - lo) / (hi - lo), noise[0], noise[1], np.random.default_rng(seed))
+    return (scaled * (hi - lo) + lo).astype(np.float32)
+
+
 def run_case(
-    reference: np.ndarray, voxel: tuple[float, ...], factor: tuple[int, ...], configs: dict[str, EnhanceOptions]
-) -> list[dict]:
+    reference: np.ndarray,
+    voxel: tuple[float, ...],
+    factor: tuple[int, ...],
+    configs: dict[str, EnhanceOptions],
+    noise: tuple[float, float] | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """Rows of the quality table, and per config the self-check's prediction against the true gain."""
     options = configs["default"] if "default" in configs else next(iter(configs.values()))
+    sampling = options.sampling_for(reference.ndim)
     reference = crop_reference(reference, factor)
-    low = degrade_array(reference, factor, options.operator, options.psf_sigma)
+    low = degrade_array(reference, factor, options.operator, options.psf_sigma, sampling)
+    low = _noisy(low, reference, noise, options.seed or 0)
     border = [2 * f for f in factor]
     mask = foreground_mask(reference)
     low_voxel = tuple(v * f for v, f in zip(voxel, factor, strict=True))
-    rows = []
+    rows: list[dict] = []
+    checks: list[dict] = []
+    sse: dict[str, np.ndarray] = {}
 
     def add(method: str, result: np.ndarray, seconds: float) -> None:
         whole = score(result, reference, border=border)
         fg = score(result, reference, border=border, mask=mask)
+        sse[method] = block_sse(result, reference, border)
+        ci = gain_interval(sse[method], sse["cubic"]) if "cubic" in sse else (0.0, 0.0, 0.0)
         rows.append(
             {
                 "method": method,
@@ -133,6 +157,7 @@ def run_case(
                 "psnr_fg": fg.psnr,
                 "ssim_fg": fg.ssim,
                 "seconds": seconds,
+                "gain_ci": ci[1:],
             }
         )
 
@@ -141,7 +166,7 @@ def run_case(
     t = time.perf_counter()
     add(
         "back-projection",
-        back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma),
+        back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma, sampling),
         time.perf_counter() - t,
     )
     for config, config_options in configs.items():
@@ -160,18 +185,39 @@ def run_case(
                 }
             )
             continue
-        trained = dataclasses.replace(result.model, detail_weights={})  # the network as trained
+        # the network as trained, with all its detail and the run's back-projection, whatever the gate chose
+        trained = dataclasses.replace(result.model, detail_weights={}, back_projection=config_options.back_projection)
         x = result.normalizer.forward(low)
         net_only = trained.apply(x, back_projection=0)
         add(
-            f"{prefix}network ({result.path.split(' + back')[0]})",
+            f"{prefix}network ({_trained(result.path)})",
             result.normalizer.inverse(net_only),
             result.train_seconds,
         )
         check = result.self_check
+        full = f"{prefix}network + back-projection"
         if config_options.detail_weight != "auto":
-            add(f"{prefix}network + back-projection", result.data, result.train_seconds)
+            add(full, result.normalizer.inverse(trained.apply(x)), result.train_seconds)
             rows[-1]["self_check"] = None if check is None else check.gains
+            add(f"{prefix}gated: {result.returned}", result.data, result.train_seconds)
+            best = "cubic" if sse["cubic"].sum() <= sse["back-projection"].sum() else "back-projection"
+            true = gain_interval(sse[full], sse[best])
+            predicted = {} if check is None else dict(check.intervals)
+            checks.append(
+                {
+                    "config": config,
+                    "predicted": predicted,
+                    "predicted_over": {} if check is None else dict(check.best_classical),
+                    "unchecked": [] if check is None else list(check.unchecked),
+                    "true": true,
+                    "true_over": best,
+                    "returned": result.returned,
+                    "gated_vs_cubic": rows[-1]["psnr"] - rows[0]["psnr"],
+                    "gated_ci": rows[-1]["gain_ci"],
+                    "network_vs_cubic": rows[-2]["psnr"] - rows[0]["psnr"],
+                    "gate": "" if result.gate is None else result.gate.summary(),
+                }
+            )
             continue
         # the same trained network, all its detail (what the default returns) and the calibrated weights
         add(f"{prefix}network + back-projection (weight 1)", result.normalizer.inverse(trained.apply(x)), 0.0)
@@ -179,24 +225,65 @@ def run_case(
         add(f"{prefix}weighted + back-projection ({_weights(result.detail_weights)})", result.data, 0.0)
         rows[-1]["weights"] = result.detail_weights
         rows[-1]["self_check_text"] = "" if check is None else check.weights_summary().removeprefix("; ")
-        if check is not None and "axial" in check.unchecked:
-            for fixed in (0.0, 1.0):
-                weights = {**result.detail_weights, "axial": fixed}
-                other = dataclasses.replace(result.model, detail_weights=weights)
-                add(
-                    f"{prefix}weighted, unchecked axial {fixed:.0f} ({_weights(weights)})",
-                    result.normalizer.inverse(other.apply(x)),
-                    0.0,
-                )
         reference_n = result.normalizer.forward(reference)
         weights, _ = oracle_weights(result.model, x, reference_n, border)
-        best = dataclasses.replace(result.model, detail_weights=weights)
-        add(f"{prefix}oracle weight ({_weights(weights)})", result.normalizer.inverse(best.apply(x)), 0.0)
-    return rows
+        best_model = dataclasses.replace(result.model, detail_weights=weights)
+        add(f"{prefix}oracle weight ({_weights(weights)})", result.normalizer.inverse(best_model.apply(x)), 0.0)
+    return rows, checks
+
+
+def _trained(path: str) -> str:
+    """The stages that were trained, from a path such as ``cubic (gate; trained axial 3x1) + ...``."""
+    if "trained " in path:
+        return path.split("trained ", 1)[1].split(")")[0]
+    return path.split(" + back")[0]
 
 
 def _gains(gains: dict[str, float] | None) -> str:
     return "" if not gains else ", ".join(f"{k} {v:+.2f}" for k, v in gains.items())
+
+
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "" if not ci else f"[{ci[0]:+.2f}, {ci[1]:+.2f}]"
+
+
+def predicted_case(check: dict) -> float | None:
+    """The self-check's prediction for the whole case: the smallest group estimate (None: nothing checked)."""
+    return min(v[0] for v in check["predicted"].values()) if check["predicted"] else None
+
+
+def print_checks(checks: list[dict], threshold: float = 0.2) -> None:
+    """Predicted vs true gain per case, then sign agreement and the worst miss."""
+    print("\n| volume | factor | predicted gain (held-out, per group, 95 % CI) | true gain (95 % CI) | "
+          "returned | gated vs cubic (95 % CI) |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    agree = total = 0
+    worst: tuple[float, str] = (0.0, "")
+    for c in checks:
+        pred = "; ".join(
+            f"{k} {v[0]:+.2f} vs {c['predicted_over'].get(k, '?')} {_ci(v[1:])}" for k, v in c["predicted"].items()
+        )
+        pred += "".join(f"; {k} unchecked" for k in c["unchecked"])
+        true = c["true"]
+        print(
+            f"| {c['volume']} | {c['factor']} | {pred or 'not checked'} | {true[0]:+.2f} vs {c['true_over']} "
+            f"{_ci(true[1:])} | {c['returned']} | {c['gated_vs_cubic']:+.2f} {_ci(c['gated_ci'])} |"
+        )
+        p = predicted_case(c)
+        if p is None:
+            continue
+        miss = p - true[0]
+        if abs(miss) > abs(worst[0]):
+            worst = (miss, f"{c['volume']} {c['factor']}")
+        if abs(true[0]) >= threshold:
+            total += 1
+            agree += (p > 0) == (true[0] > 0)
+    below = [f"{c['volume']} {c['factor']} {c['gated_vs_cubic']:+.2f}" for c in checks if c["gated_vs_cubic"] < 0]
+    print(
+        f"\nsign agreement where |true gain| >= {threshold} dB: {agree}/{total}; worst miss (predicted - true): "
+        f"{worst[0]:+.2f} dB ({worst[1] or '-'}); gated results below cubic: {len(below)}/{len(checks)}"
+        + (f" ({', '.join(below)})" if below else "")
+    )
 
 
 def main() -> None:
@@ -204,6 +291,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--volumes", nargs="+", default=["cortex"])
     parser.add_argument("--factors", nargs="+", default=["1,4,4", "4,1,1"])
+    parser.add_argument("--protocol", default="area", choices=["area", "point"], help="how the reference is reduced")
+    parser.add_argument("--noise", default=None, metavar="PHOTONS,SIGMA", help="noise on the low-resolution copy")
     parser.add_argument("--budget", type=float, default=40.0)
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--path", default="auto")
@@ -228,8 +317,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    noise = None if not args.noise else tuple(float(v) for v in args.noise.split(","))
     limits = {"time_budget": None if args.steps else args.budget, "steps": args.steps}
-    common = {"operator": args.operator, "seed": args.seed, **limits}
+    common = {"operator": args.operator, "seed": args.seed, "sampling": args.protocol, **limits}
     configs = {
         "default": EnhanceOptions(path=args.path, loss=args.loss, **common),
         "paper": paper_options(**common),
@@ -238,28 +328,37 @@ def main() -> None:
     }
     configs = {name: configs[name] for name in args.configs}
     print(
-        f"# {time.strftime('%Y-%m-%d')} on {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} threads, torch {torch.__version__}"
+        f"# {time.strftime('%Y-%m-%d %H:%M')} on {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads, torch {torch.__version__}; protocol {args.protocol}, noise {noise}"
     )
-    print("| volume | factor | method | PSNR | SSIM | PSNR fg | SSIM fg | Δ PSNR vs cubic | train s | self-check Δ |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    all_rows = []
+    print(
+        "| volume | factor | method | PSNR | SSIM | PSNR fg | SSIM fg | Δ PSNR vs cubic | 95 % CI | train s "
+        "| self-check Δ |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    all_rows, all_checks = [], []
     for name, (reference, voxel) in load_volumes(args.data, args.volumes).items():
         for text in args.factors:
             factor = parse_factor(text, reference.ndim)
-            rows = run_case(reference, voxel, factor, configs)
+            rows, checks = run_case(reference, voxel, factor, configs, noise)
             cubic = rows[0]["psnr"]
             for row in rows:
                 row.update(volume=name, factor=text)
                 print(
                     f"| {name} | {text} | {row['method']} | {row['psnr']:.2f} | {row['ssim']:.4f} | "
                     f"{row['psnr_fg']:.2f} | {row['ssim_fg']:.4f} | {row['psnr'] - cubic:+.2f} | "
-                    f"{row['seconds']:.1f} | {_gains(row.get('self_check')) or row.get('self_check_text', '')} |",
+                    f"{_ci(row.get('gain_ci')) if row['method'] != 'cubic' else ''} | {row['seconds']:.1f} | "
+                    f"{_gains(row.get('self_check')) or row.get('self_check_text', '')} |",
                     flush=True,
                 )
+            for check in checks:
+                check.update(volume=name, factor=text)
             all_rows += rows
+            all_checks += checks
+    if all_checks:
+        print_checks(all_checks)
     if args.json:
-        args.json.write_text(json.dumps(all_rows, indent=1))
+        args.json.write_text(json.dumps({"rows": all_rows, "checks": all_checks}, indent=1))
 
 
 if __name__ == "__main__":
