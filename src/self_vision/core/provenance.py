@@ -30,17 +30,25 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
+def _version() -> str:
+    """The installed distribution's version (read from its metadata: core imports nothing above it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("napari-self-vision")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def run_record(task: str, options: Any, *, steps: dict[str, int], seconds: float, **extra: Any) -> dict[str, Any]:
     """The record of one run: ``task``, its options dataclass, the steps trained per stage and anything else.
 
     ``exact_steps`` is True when ``options.steps`` fixed the step count (reproducible run to run); otherwise the
     count came from a time budget and depends on the machine's load.
     """
-    from .. import __version__
-
     settings = dataclasses.asdict(options) if dataclasses.is_dataclass(options) else {}
     record: dict[str, Any] = {
-        "software": f"napari-self-vision {__version__}",
+        "software": f"napari-self-vision {_version()}",
         "task": task,
         "seed": settings.get("seed"),
         "exact_steps": settings.get("steps") is not None,
