@@ -40,7 +40,8 @@ def wants_blocks(args: argparse.Namespace) -> bool:
 
     if is_zarr_path(args.input) or is_blockwise_output(args.output):
         return True
-    if args.resume or args.workers or args.scheduler or args.chunks or args.train_voxels or args.block_voxels:
+    asked = (args.workers, args.scheduler, args.chunks, args.train_voxels, args.block_voxels)
+    if args.resume or any(v is not None for v in asked):
         return True
     try:
         size = args.input.stat().st_size
@@ -93,17 +94,22 @@ def _run_blockwise(args: argparse.Namespace, request: Any, voxel_size: tuple[flo
     from ..core.io.lazy import open_lazy
     from .common import STRICT_EXIT, ProgressBar
 
-    if args.workers and args.scheduler:
+    if args.workers is not None and args.scheduler:
         raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
-    if args.block_voxels is not None and args.block_voxels < 1:
-        raise UsageError(f"--block-voxels {args.block_voxels}: give a positive number of output voxels")
+    from ..core.blockwise.plan import check_block_settings
+    from ..core.validate import check_int
+
+    check_int(args.workers, "--workers", "workers", minimum=1, maximum=4096, what="number of worker processes")
+    labels = ("--chunks", "--block-voxels", "--train-voxels")
+    chunks = check_block_settings(_chunks(args.chunks), args.block_voxels, args.train_voxels, labels=labels)
     volume = open_lazy(args.input, channel=args.channel, timepoint=args.timepoint)
+    check_block_settings(chunks, None, None, len(volume.shape), labels=labels)
     if voxel_size is not None:
         if len(voxel_size) != len(volume.shape):
             raise UsageError(f"--voxel-size: give {len(volume.shape)} positive numbers")
         volume.voxel_size = voxel_size
     client = None
-    if args.workers or args.scheduler:
+    if args.workers is not None or args.scheduler:
         from ..core.blockwise.distributed import connect
 
         client = connect(args.scheduler, args.workers)
@@ -117,7 +123,7 @@ def _run_blockwise(args: argparse.Namespace, request: Any, voxel_size: tuple[flo
             args.output,
             resume=args.resume,
             overwrite=args.overwrite,
-            chunks=_chunks(args.chunks),
+            chunks=chunks,
             block_output=args.block_voxels,
             train_voxels=args.train_voxels,
             client=client,

@@ -36,7 +36,7 @@ from ..io.writing import TIFF_OUTPUTS, check_output_path, write_tiff
 from ..validate import check_size, check_volume
 from .guard import OutputLock, check_resume, fingerprint, lock_path, model_digest
 from .models import BlockJob, load_block_model, run_block, save_block_model
-from .plan import BlockPlan, format_region, plan_blocks, training_region
+from .plan import BlockPlan, check_block_settings, format_region, plan_blocks, training_region
 from .store import OutputStore, partial_path
 
 #: Output names the block-wise path writes as OME-Zarr folders.
@@ -93,6 +93,7 @@ def blockwise_steps(
     """
     from ..io.paths import resolve_paths
 
+    chunks = check_block_settings(chunks, block_output, train_voxels, len(volume.shape))
     final = Path(output).expanduser()
     tiff = final.suffix.lower() in TIFF_OUTPUTS
     if not tiff and not is_blockwise_output(final):
@@ -210,13 +211,15 @@ def _locked_steps(
                 "give the enhancement factor (or a trained model)", kind=KIND_INVALID_VALUE, option="factor"
             )
         check_size(volume.shape, factor, name)
+        plan = plan_blocks(volume.shape, factor, chunks=chunks, block_output=block_output, halo=halo)
         region = training_region(volume, factor, train_voxels)
+        where = f"{name} (training region {format_region(region)})"
+        check_size(tuple(r.stop - r.start for r in region), factor, where)
         sample = volume.read(region)
-        check_volume(sample, f"{name} (training region {format_region(region)})")
+        check_volume(sample, where)
         yield StageInfo("sample", f"training on region {format_region(region)} of {_fmt_shape(volume.shape)}")
         model, normalizer, trained_check, train_seconds = yield from train(sample)
         del sample
-        plan = plan_blocks(volume.shape, factor, chunks=chunks, block_output=block_output, halo=halo)
         store.create(
             plan.output_shape,
             plan.chunks,

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ... import defaults
-from ..errors import UsageError
+from ..errors import KIND_INVALID_VALUE, UsageError
+from ..validate import check_int
 
 if TYPE_CHECKING:
     from ..io.lazy import LazyVolume
@@ -133,6 +134,32 @@ def plan_blocks(
         if not grown:
             break
     return BlockPlan(shape, factor, tuple(fitted), tuple(per_block), int(halo))
+
+
+def check_block_settings(
+    chunks: Sequence[int] | None,
+    block_output: int | None,
+    train_voxels: int | None,
+    ndim: int | None = None,
+    labels: tuple[str, str, str] = ("chunks", "block_output", "train_voxels"),
+) -> tuple[int, ...] | None:
+    """Refuse bad block-wise settings before any work (``labels``: the face's names); returns the chunks."""
+    check_int(block_output, labels[1], "block_output", minimum=1, maximum=2**40, what="number of voxels")
+    check_int(train_voxels, labels[2], "train_voxels", minimum=1, maximum=2**40, what="number of voxels")
+    if chunks is None:
+        return None
+    try:
+        sizes = tuple(check_int(c, labels[0], "chunks", minimum=1, maximum=2**20) for c in chunks)
+    except UsageError:
+        raise UsageError(
+            f"{labels[0]} {tuple(chunks)}: give one positive whole size per axis, e.g. 32,256,256",
+            kind=KIND_INVALID_VALUE,
+            option="chunks",
+        ) from None
+    if not sizes or (ndim is not None and len(sizes) != ndim):
+        axes = "one size per axis" if ndim is None else f"{ndim} sizes, one per axis"
+        raise UsageError(f"{labels[0]} {tuple(chunks)}: give {axes}", kind=KIND_INVALID_VALUE, option="chunks")
+    return sizes  # type: ignore[return-value]
 
 
 def _unravel(index: int, grid: Sequence[int]) -> tuple[int, ...]:
