@@ -30,8 +30,9 @@ class Case:
     id: str
     argv: Callable[[World], list]
     code: int
-    words: str
+    words: str  # words the line must hold (``a|b``: either)
     setup: Callable[[World], None] | None = None
+    names: str | None = None  # a file name the line must name (the input or output at fault)
 
 
 def run_case(case: Case, world: World, capsys: pytest.CaptureFixture[str]) -> str:
@@ -47,9 +48,26 @@ def run_case(case: Case, world: World, capsys: pytest.CaptureFixture[str]) -> st
     line = one_line_error(err)
     assert seconds < QUICK, f"refused only after {seconds:.0f} s of work: {line}"
     assert code == case.code, line
-    assert case.words.lower().replace("_", "-") in line.lower().replace("_", "-"), line
+    said = line.lower().replace("_", "-")
+    assert any(w.lower().replace("_", "-") in said for w in case.words.split("|")), line
+    if case.names is not None:
+        assert case.names in line, f"the line does not name {case.names}: {line}"
     assert_untouched(world.root, before)
     return line
+
+
+def run_ok(case: Case, world: World, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run a ``case`` that must work: exit ``case.code``, ``case.words`` on stdout, no traceback, every file that
+    existed byte-identical, no temporary files or locks left; returns stdout."""
+    if case.setup is not None:
+        case.setup(world)
+    before = snapshot(world.root)
+    code, out, err = run_cli(capsys, *case.argv(world))
+    assert "Traceback" not in err, err
+    assert code == case.code, err
+    assert case.words in out, out
+    assert_untouched(world.root, before, allow_new=True)
+    return out
 
 
 def ids(cases: list[Case]) -> list[str]:
@@ -126,6 +144,34 @@ def truncated(name: str = "cut.tif", keep: float = 0.5, compress: bool = False) 
         tifffile.imwrite(path, data, imagej=not compress, compression="zlib" if compress else None)
         raw = path.read_bytes()
         path.write_bytes(raw[: max(8, int(len(raw) * keep))])
+
+    return make
+
+
+def tiff(name: str, data: np.ndarray, **kwargs: object) -> Callable[[World], None]:
+    """``data`` written with tifffile, grey levels unless ``kwargs`` say otherwise (e.g. ``imagej=True``)."""
+
+    def make(w: World) -> None:
+        tifffile.imwrite(w.root / name, data, **{"photometric": "minisblack", **kwargs})
+
+    return make
+
+
+def ome_zarr(name: str, data: np.ndarray, change: Callable[[dict], None] | None = None) -> Callable[[World], None]:
+    """An OME-Zarr 0.5 image of ``data`` (ZYX, scale 2,0.5,0.5); ``change`` edits its ``multiscales[0]`` first."""
+
+    def make(w: World) -> None:
+        import zarr
+
+        group = zarr.open_group(str(w.root / name), mode="w")
+        group.create_array("0", shape=data.shape, chunks=data.shape, dtype=data.dtype)[:] = data
+        image = {
+            "axes": [{"name": a, "type": "space", "unit": "micrometer"} for a in "zyx"],
+            "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [2.0, 0.5, 0.5]}]}],
+        }
+        if change is not None:
+            change(image)
+        group.attrs["ome"] = {"version": "0.5", "multiscales": [image]}
 
     return make
 
