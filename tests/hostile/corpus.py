@@ -41,6 +41,7 @@ def run_case(case: Case, world: World, capsys: pytest.CaptureFixture[str]) -> st
     refusal came before any work (within :data:`QUICK` seconds)."""
     if case.setup is not None:
         case.setup(world)
+        capsys.readouterr()  # what a setup run printed is not the case's output
     before = snapshot(world.root)
     start = time.perf_counter()
     code, _, err = run_cli(capsys, *case.argv(world))
@@ -61,6 +62,7 @@ def run_ok(case: Case, world: World, capsys: pytest.CaptureFixture[str]) -> str:
     existed byte-identical, no temporary files or locks left; returns stdout."""
     if case.setup is not None:
         case.setup(world)
+        capsys.readouterr()  # what a setup run printed is not the case's output
     before = snapshot(world.root)
     code, out, err = run_cli(capsys, *case.argv(world))
     assert "Traceback" not in err, err

@@ -27,14 +27,17 @@ def connect(
     scheduler: str | None = None,
     workers: int | None = None,
     threads_per_worker: int = 1,
-    timeout: float = defaults.SCHEDULER_TIMEOUT,
+    timeout: float | None = None,
 ) -> Any:
     """A client for ``scheduler`` (an address) or for a new LocalCluster of ``workers`` processes.
 
-    A scheduler must accept the connection and answer within ``timeout`` seconds (each); a listener that
-    accepts but never answers is a one-line :class:`UsageError` of kind ``timeout``, not a hang.
+    A scheduler must accept the connection and answer within ``timeout`` seconds (each; default
+    :data:`defaults.SCHEDULER_TIMEOUT`); a listener that accepts but never answers is a one-line
+    :class:`UsageError` of kind ``timeout``, not a hang.
     """
     from ..errors import KIND_INVALID_VALUE, UsageError
+
+    timeout = defaults.SCHEDULER_TIMEOUT if timeout is None else timeout
 
     if scheduler:
         if not isinstance(scheduler, str) or ("://" not in scheduler and ":" not in scheduler):
@@ -105,6 +108,8 @@ def _within(make: Any, scheduler: str, seconds: float) -> Any:
     """``make()`` in a helper thread, given up (a one-line error) after ``seconds``."""
     import threading
 
+    from ..errors import SelfVisionError, one_line
+
     box: dict[str, Any] = {}
 
     def target() -> None:
@@ -122,6 +127,10 @@ def _within(make: Any, scheduler: str, seconds: float) -> Any:
         exc = box["error"]
         if isinstance(exc, OSError | TimeoutError):
             raise _unreachable(scheduler, f"cannot connect ({type(exc).__name__}: {exc})") from None
+        if isinstance(exc, Exception) and not isinstance(exc, SelfVisionError):  # e.g. MemoryError on garbage
+            raise _unreachable(
+                scheduler, f"answered, but not as a dask scheduler ({type(exc).__name__}: {one_line(exc)})"
+            ) from None
         raise exc
     return box["client"]
 

@@ -184,18 +184,18 @@ def _locked_steps(
     train_seconds = 0.0
     if resume and store.exists:
         run = store.run()
+        if run.get("kind", "enhance") != kind:
+            raise UsageError(
+                f"{store.path}: was started to {run.get('kind')}, not to {kind}",
+                kind=KIND_RESUME_MISMATCH,
+                option="resume",
+                hint="delete it or overwrite to start again",
+            )
         plan = BlockPlan.from_dict(run["plan"])
         if tuple(plan.shape) != volume.shape or (factor is not None and tuple(plan.factor) != tuple(factor)):
             raise UsageError(
                 f"{store.path}: was started for an input of shape {tuple(plan.shape)} and factor "
                 f"{tuple(plan.factor)}; this run asks for {volume.shape} and {factor}",
-                kind=KIND_RESUME_MISMATCH,
-                option="resume",
-                hint="delete it or overwrite to start again",
-            )
-        if run.get("kind", "enhance") != kind:
-            raise UsageError(
-                f"{store.path}: was started to {run.get('kind')}, not to {kind}",
                 kind=KIND_RESUME_MISMATCH,
                 option="resume",
                 hint="delete it or overwrite to start again",
