@@ -30,7 +30,7 @@ from .core.enhance.run import enhance_steps as enhance_steps
 from .core.errors import DataError, UsageError
 from .core.events import CancelToken, Event, run_to_end
 from .core.quality import back_projection_baseline, crop_reference, degrade_array, score
-from .core.validate import MIN_LOW_RES, check_time_budget, check_volume, parse_factor
+from .core.validate import MIN_LOW_RES, check_request, check_time_budget, check_volume, parse_factor
 
 #: What a run does: enhance (train, or apply ``model``), denoise (SiS/TiS), SiS-denoise then enhance, or
 #: reconstruct raw 2D-SIM frames (optionally rDL-denoised first).
@@ -81,6 +81,7 @@ def run(request: RunRequest, cancel: CancelToken | None = None) -> Generator[Eve
         raise UsageError(f"unknown task {request.task!r}; choose one of {', '.join(TASKS)}")
     if request.blockwise is not None:
         return (yield from _run_blockwise(request, cancel))
+    check_request(request)  # the data, voxel size and training numbers, before any work
     if request.data is None:
         raise UsageError("a run needs data (or a block-wise source)")
     if request.task == "denoise":

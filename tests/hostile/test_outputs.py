@@ -119,7 +119,12 @@ REFUSED = [
         2,
         "--overwrite",
     ),
-    Case("demo-out-is-a-file", lambda w: ["demo", "--out", w.existing, "--time-budget", "0.5", "--device", "cpu"], 2, "existing.tif"),
+    Case(
+        "demo-out-is-a-file",
+        lambda w: ["demo", "--out", w.existing, "--time-budget", "0.5", "--device", "cpu"],
+        2,
+        "existing.tif",
+    ),
 ]
 
 

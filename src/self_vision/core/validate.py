@@ -72,7 +72,9 @@ def _fit_factor_to_ndim(values: list[int], ndim: int, text: object) -> list[int]
 
 
 def check_volume(volume: np.ndarray, name: str = "input") -> None:
-    """Reject data the method cannot use: wrong rank, empty, complex, NaN/Inf, constant."""
+    """Reject data the method cannot use: not an array, wrong rank, empty, complex, NaN/Inf, constant."""
+    if not isinstance(volume, np.ndarray):
+        check_array(volume, name)
     if volume.ndim not in (2, 3):
         raise DataError(f"{name}: has {volume.ndim} axes {volume.shape}; give a 2D (YX) or 3D (ZYX) image")
     if volume.size == 0:
@@ -201,3 +203,20 @@ def check_array(data: object, name: str = "input", ndims: tuple[int, ...] = (2, 
         shown = " or ".join(f"{n}D" for n in ndims)
         raise DataError(f"{name}: has {data.ndim} axes {data.shape}; give a {shown} array", kind=KIND_INVALID_VALUE)
     return data
+
+
+def check_request(request: object) -> None:
+    """What :func:`self_vision.api.run` checks before any work, for every face alike: the data is an array of a
+    rank the task takes, and the voxel size and the training numbers (steps, time budget, seed) are valid."""
+    task = getattr(request, "task", None)
+    if task not in ("enhance", "denoise", "denoise+enhance"):
+        return
+    name = getattr(request, "name", "input")
+    data = check_array(getattr(request, "data", None), name, (2, 3, 4) if task == "denoise" else (2, 3))
+    spatial = None if task == "denoise" else data.ndim  # a time-lapse's voxel size covers its spatial axes
+    check_voxel_size(getattr(request, "voxel_size", None), spatial)
+    for options in (getattr(request, "options", None), getattr(request, "denoise_options", None)):
+        if options is not None:
+            check_steps(getattr(options, "steps", None))
+            check_time_budget(getattr(options, "time_budget", None))
+            check_seed(getattr(options, "seed", None))

@@ -32,6 +32,8 @@ _CONFIG_KEYS = {"factor", "features", "shrink", "mapping", "groups", "shrink_ker
 _DENOISER_KEYS = {"format", "config", "state"}
 _DENOISER_CONFIG_KEYS = {"ndim", "features", "depth", "fnsm", "spacing", "mode"}
 _RESIDUALS = ("cubic", "linear", "none")
+#: The newest enhancement-model format this version reads (what ``Enhancer.to_dict`` writes).
+MODEL_VERSION = 1
 
 
 def _bad(where: str, what: str) -> DataError:
@@ -99,6 +101,14 @@ def check_enhancer_payload(data: Any, where: str = "model") -> dict:
     from ..model import ModelConfig, SelfVisionNet
 
     _keys(where, data, _ENHANCER_KEYS, _ENHANCER_REQUIRED, "model")
+    version = data.get("version", 1)
+    if isinstance(version, int) and not isinstance(version, bool) and version > MODEL_VERSION:
+        raise DataError(
+            f"{where}: was written by a newer napari-self-vision (model format {version}, this one reads "
+            f"{MODEL_VERSION}); upgrade napari-self-vision to use it",
+            kind=KIND_BAD_MODEL,
+        )
+    _int(where, version, "version", 1, MODEL_VERSION)
     factor = _factor(where, data["factor"], "factor", (2, 3))
     if data["operator"] not in OPERATORS:
         raise _bad(where, f"operator {data['operator']!r} is not one of {', '.join(OPERATORS)}")
