@@ -192,3 +192,16 @@ def test_odd_but_valid_inputs_work_and_stay_untouched(case, world, capsys):
     volume = open_lazy(output)
     data = volume.read((slice(None),) * len(volume.shape))
     assert data.shape[-2:] == (48, 48) and np.isfinite(data).all() and data.std() > 0
+
+
+@pytest.mark.parametrize("output", ["o.tif", "o.zarr"], ids=["memory", "blocks"])
+def test_an_unreadable_input_is_one_line(world, capsys, monkeypatch, output):
+    """Permission denied on open (simulated: the tests may run as root, whom chmod does not stop)."""
+    import tifffile
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tifffile.TiffFile, "__init__", denied)
+    case = Case(f"unreadable-{output}", lambda w: ["enhance", w.inp, "-o", output, *F], 1, "permission", None, "in.tif")
+    run_case(case, world, capsys)

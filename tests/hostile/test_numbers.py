@@ -30,17 +30,17 @@ def _word(flags: tuple[str, ...]) -> str:
 
 
 def _enhance(*flags: str, factor: str = "1,2,2") -> Case:
-    argv = ["--factor=" + factor, *_flags(flags), *BASE]
+    argv = ["--factor=" + factor, *BASE, *_flags(flags)]
     return Case(_name("enhance", flags, factor), lambda w: ["enhance", w.inp, "-o", "o.tif", *argv], 2, _word(flags))
 
 
 def _denoise(*flags: str) -> Case:
-    argv = [*_flags(flags), *BASE]
+    argv = [*BASE, *_flags(flags)]
     return Case(_name("denoise", flags, "1,2,2"), lambda w: ["denoise", w.inp, "-o", "o.tif", *argv], 2, _word(flags))
 
 
 def _evaluate(*flags: str, factor: str = "1,2,2") -> Case:
-    argv = ["--factor=" + factor, *_flags(flags), *BASE]
+    argv = ["--factor=" + factor, *BASE, *_flags(flags)]
     return Case(_name("evaluate", flags, factor), lambda w: ["evaluate", w.inp, *argv], 2, _word(flags))
 
 
@@ -59,6 +59,11 @@ ENHANCE = [
     *(_enhance(factor=v) for v in ("nan", "0", "1,1,1", "1.5", "99", "-2", "a", "1,2,2,2", "inf")),
     _enhance("--channel", "3"),
     _enhance("--timepoint", "5"),
+    _enhance("--channel", "-1"),
+    _enhance("--timepoint", "-1"),
+    *(_enhance("--sampling", v) for v in ("z=pointy", "q=point", "")),
+    *(_enhance("--device", v) for v in ("banana", "cuda:99", "cuda:-1")),
+    *(_enhance("--device", v, *BLOCK) for v in ("banana",)),
 ]
 DENOISE = [
     *(_denoise("--time-budget", v) for v in ("nan", "inf", "-1")),

@@ -140,6 +140,8 @@ def enhance_options(args: argparse.Namespace):
     sampling = getattr(args, "sampling", None)
     if sampling is not None:
         try:
+            if not sampling.strip():
+                raise UsageError("sampling '': give e.g. z=point,xy=area")
             parse_sampling(sampling, 3)
         except UsageError as err:
             raise UsageError(f"--{err}", kind=errors.KIND_INVALID_VALUE, option="sampling") from None
