@@ -159,14 +159,17 @@ def tiff(name: str, data: np.ndarray, **kwargs: object) -> Callable[[World], Non
     return make
 
 
-def ome_zarr(name: str, data: np.ndarray, change: Callable[[dict], None] | None = None) -> Callable[[World], None]:
-    """An OME-Zarr 0.5 image of ``data`` (ZYX, scale 2,0.5,0.5); ``change`` edits its ``multiscales[0]`` first."""
+def ome_zarr(
+    name: str, data: np.ndarray, change: Callable[[dict], None] | None = None, chunks: tuple[int, ...] | None = None
+) -> Callable[[World], None]:
+    """An OME-Zarr 0.5 image of ``data`` (ZYX, scale 2,0.5,0.5, one chunk unless ``chunks``); ``change`` edits
+    its ``multiscales[0]`` first."""
 
     def make(w: World) -> None:
         import zarr
 
         group = zarr.open_group(str(w.root / name), mode="w")
-        group.create_array("0", shape=data.shape, chunks=data.shape, dtype=data.dtype)[:] = data
+        group.create_array("0", shape=data.shape, chunks=chunks or data.shape, dtype=data.dtype)[:] = data
         image = {
             "axes": [{"name": a, "type": "space", "unit": "micrometer"} for a in "zyx"],
             "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [2.0, 0.5, 0.5]}]}],

@@ -4,23 +4,29 @@ malformed OME-Zarr. Each goes through the in-memory path and the block-wise path
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
+from helpers import run_cli
 from hostile.corpus import (
     BLOCK,
     FAST,
     Case,
+    assert_untouched,
     fifo,
     ids,
     ome_zarr,
     run_case,
     run_ok,
+    snapshot,
     tiff,
     truncated,
     write_bytes,
 )
 from self_vision.core.io.lazy import open_lazy
+from self_vision.core.io.omezarr import MissingChunksWarning
 
 F = ["--factor", "1,2,2", *FAST]
 GOOD = (np.random.default_rng(0).random((4, 24, 24)) * 1000).astype(np.uint16)
@@ -205,3 +211,18 @@ def test_an_unreadable_input_is_one_line(world, capsys, monkeypatch, output):
     monkeypatch.setattr(tifffile.TiffFile, "__init__", denied)
     case = Case(f"unreadable-{output}", lambda w: ["enhance", w.inp, "-o", output, *F], 1, "permission", None, "in.tif")
     run_case(case, world, capsys)
+
+
+def test_a_zarr_store_with_missing_chunks_works_with_a_one_line_warning(world, capsys):
+    """Zarr reads a missing chunk as the fill value (how it stores empty regions, and what an interrupted copy
+    leaves): the run goes on, and says so on one line."""
+    ome_zarr("cut.zarr", GOOD, chunks=(2, 12, 12))(world)
+    next(p for p in (world.root / "cut.zarr" / "0").rglob("*") if p.is_file() and p.name != "zarr.json").unlink()
+    before = snapshot(world.root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", MissingChunksWarning)  # whatever -W the test run was given
+        code, out, err = run_cli(capsys, "enhance", "cut.zarr", "-o", "o.tif", *F)
+    assert code == 0 and "o.tif" in out and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("self-vision: warning: ") and "cut.zarr" in err
+    assert "1 of 8 chunks are not stored and read as the fill value 0" in err
+    assert_untouched(world.root, before, allow_new=True)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import KIND_BAD_INPUT, DataError, UsageError, one_line
-from .omezarr import zarr_levels
+from .omezarr import warn_missing_chunks, zarr_levels
 from .paths import check_input_file
 from .tiff import check_codec, check_not_truncated, plan_axes, tifffile_errors
 
@@ -137,6 +137,7 @@ def _open_zarr(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
     import dask.array as da
 
     levels, axes, voxel_size, unit = zarr_levels(path)
+    warn_missing_chunks(path, levels[0])
     index, kept_axes = plan_axes(
         path, axes, tuple(int(n) for n in levels[0].shape), channel=channel, timepoint=timepoint
     )
@@ -155,6 +156,7 @@ def open_pyramid(path: str | Path) -> tuple[list[Any], str, tuple[float, ...] | 
     if not path.exists():
         raise DataError(f"{path}: no such file or folder; check the path")
     levels, axes, voxel_size, unit = zarr_levels(path)
+    warn_missing_chunks(path, levels[0])
     return [da.from_zarr(level) for level in levels], axes, voxel_size, unit
 
 

@@ -12,7 +12,31 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import KIND_BAD_INPUT, KIND_BAD_METADATA, DataError
+from .metadata import CalibrationWarning
 from .units import MICRON, normalize_unit
+
+
+class MissingChunksWarning(CalibrationWarning):
+    """Some chunks of a Zarr array are not stored: Zarr reads them as the fill value. That is how Zarr stores
+    empty regions, but also what an interrupted copy leaves, so the user is told (one line), not stopped."""
+
+
+def warn_missing_chunks(path: Path, array: Any) -> int:
+    """Warn when ``array`` (a local Zarr array) stores fewer chunks than it has; returns how many are missing."""
+    import warnings
+
+    try:
+        missing = int(array.nchunks) - int(array.nchunks_initialized)
+    except Exception:  # a store that cannot list its keys: nothing to say
+        return 0
+    if missing > 0:
+        warnings.warn(
+            f"{path}: {missing} of {array.nchunks} chunks are not stored and read as the fill value "
+            f"{array.fill_value}; if the store was copied or written by an interrupted run, copy it again",
+            MissingChunksWarning,
+            stacklevel=2,
+        )
+    return max(missing, 0)
 
 
 def _bad(path: Path, what: str) -> DataError:
