@@ -63,6 +63,11 @@ def run_blockwise_enhance(args: argparse.Namespace, options: Any, voxel_size: tu
             "block-wise runs keep their model inside the output (.self_vision/model.pt); drop --save-model"
         )
     model = load_model(args.model) if args.model is not None else None
+    if model is not None and args.factor is not None:
+        from ..core.validate import parse_factor
+
+        if parse_factor(args.factor, len(model.factor)) != tuple(model.factor):
+            raise UsageError(f"--factor {args.factor} differs from the model's factor {model.factor}; omit --factor")
     if model is None and args.factor is None and not args.resume:
         raise UsageError("enhance: give --factor Z,Y,X (e.g. 1,4,4), or --model PATH to apply a saved model")
 
