@@ -93,6 +93,7 @@ RESUME = [
         _start,
     ),
     Case("resume-with-ensemble", _resume("--ensemble"), 2, "ensemble", _start),
+    Case("resume-other-voxel-size", _resume("--voxel-size", "1,1,1"), 2, "voxel size", _start),
     Case("resume-with-a-model", _resume("--model", "model.pt"), 2, MISMATCH, _start),
     Case("resume-enhance-as-denoise", _resume(command="denoise"), 2, "denoise", _start),
     Case("resume-denoise-as-enhance", _resume(), 2, "enhance", lambda w: _start(w, command="denoise")),

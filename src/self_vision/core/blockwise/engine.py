@@ -177,7 +177,7 @@ def _locked_steps(
         "ensemble": bool(ensemble),
         "precision": precision,
         "sis_inference": sis_inference if kind == "denoise" else None,
-    }  # the voxel size is not compared: a resumed run writes the one recorded when it started
+    }  # the voxel size is compared apart (a resumed run writes the one recorded when it started)
 
     trained_check: SelfCheck | None = None
     region: tuple[slice, ...] | None = None
@@ -201,6 +201,7 @@ def _locked_steps(
                 hint="delete it or overwrite to start again",
             )
         check_resume(store.path, run, current, {**settings, "model": model_digest(given_model)})
+        _check_resumed_voxel_size(store.path, run.get("voxel_size"), volume.voxel_size)
         model = load_block_model(store.model_path, kind)
         normalizer = Normalizer(*run["normalizer"])
         factor = tuple(plan.factor)
@@ -308,6 +309,22 @@ def _check_final(final: Path, overwrite: bool) -> None:
         raise UsageError(f"{final}: is a file, not an OME-Zarr folder; choose another output", kind=KIND_OUTPUT_PATH)
     if partial_path(final).exists() and not partial_path(final).is_dir():
         raise UsageError(f"{partial_path(final)}: is in the way (a file); move it", kind=KIND_OUTPUT_PATH)
+
+
+def _check_resumed_voxel_size(path: Path, recorded: Any, given: Sequence[float] | None) -> None:
+    """A resumed run writes the voxel size recorded when it started: refuse a different one given now."""
+    if given is None or recorded is None:
+        return
+    if len(recorded) != len(given) or any(
+        abs(float(a) - float(b)) > 1e-9 * abs(float(a)) for a, b in zip(recorded, given, strict=False)
+    ):
+        raise UsageError(
+            f"{path}: was started with voxel size {tuple(recorded)}, not {tuple(given)}; resuming would label the "
+            "output with the first",
+            kind=KIND_RESUME_MISMATCH,
+            option="resume",
+            hint="resume with the same voxel size, or start again (overwrite, or delete it)",
+        )
 
 
 def _cancelled(store: OutputStore, done: int, total: int) -> CancelledError:
