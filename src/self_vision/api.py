@@ -191,7 +191,7 @@ def _run_blockwise(request: RunRequest, cancel: CancelToken | None) -> Generator
         "overwrite": target.overwrite,
         "chunks": target.chunks,
         "block_output": target.block_output,
-        "train_voxels": target.train_voxels or defaults.TRAIN_VOXELS,
+        "train_voxels": defaults.TRAIN_VOXELS if target.train_voxels is None else target.train_voxels,
         "client": target.client,
     }
     if request.task == "denoise":

@@ -226,3 +226,29 @@ def test_a_zarr_store_with_missing_chunks_works_with_a_one_line_warning(world, c
     assert err.startswith("self-vision: warning: ") and "cut.zarr" in err
     assert "1 of 8 chunks are not stored and read as the fill value 0" in err
     assert_untouched(world.root, before, allow_new=True)
+
+
+@pytest.mark.parametrize(
+    ("setup", "words"),
+    [
+        (tiff("c.tif", GOOD, imagej=True, metadata={"axes": "ZYX", "spacing": float("nan")}), "spacing nan"),
+        (tiff("c.tif", GOOD, imagej=True, metadata={"axes": "ZYX", "spacing": -2.0}), "spacing -2.0"),
+        (
+            tiff("c.tif", GOOD, imagej=True, metadata={"axes": "ZYX", "spacing": 2.0}, resolution=((0, 1), (0, 1))),
+            "XResolution (0, 1), ImageJ YResolution (0, 1) are",
+        ),
+        (tiff("c.tif", GOOD, ome=True, metadata={"axes": "ZYX", "PhysicalSizeX": 0.0}), "PhysicalSizeX"),
+    ],
+    ids=["imagej-spacing-nan", "imagej-spacing-negative", "imagej-resolution-zero", "ome-size-zero"],
+)
+def test_invalid_calibration_is_dropped_with_one_warning_line(world, capsys, setup, words):
+    setup(world)
+    before = snapshot(world.root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        code, out, err = run_cli(capsys, "enhance", "c.tif", "-o", "o.tif", *F)
+    assert code == 0 and "o.tif" in out, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("self-vision: warning: c.tif") and words in lines[0], err
+    assert "voxel" not in out  # no voxel size in the summary: the calibration was not used
+    assert_untouched(world.root, before, allow_new=True)

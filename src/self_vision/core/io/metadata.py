@@ -16,12 +16,13 @@ class CalibrationWarning(UserWarning):
     """A file's voxel size is present but invalid (0, negative, NaN): it is ignored, and the user is told."""
 
 
-def _warn_invalid(where: str, name: str, value: Any) -> None:
+def _warn_invalid(where: str, found: list[str]) -> None:
+    """One warning for every invalid size of one file."""
     warnings.warn(
-        f"{where}: {name} {value!r} is not a valid voxel size (0, negative or NaN); the file's calibration is "
-        "ignored, set the voxel size yourself if you need it",
+        f"{where}: {', '.join(found)} {'is' if len(found) == 1 else 'are'} not a valid voxel size (0, negative or "
+        "NaN); the file's calibration is ignored, set the voxel size yourself if you need it",
         CalibrationWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
@@ -31,22 +32,31 @@ def physical_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries) -> d
     A size that is present but invalid (0, negative, NaN) is dropped with a :class:`CalibrationWarning`.
     """
     where = str(getattr(tif, "filename", "") or "input")
+    invalid: list[str] = []
+    sizes = _sizes(tif, series, invalid)
+    if invalid:
+        _warn_invalid(where, invalid)
+    return sizes
+
+
+def _sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, invalid: list[str]) -> dict:
+    """:func:`physical_sizes` without the warning: invalid sizes are named in ``invalid``."""
     with suppress(Exception):  # metadata is best effort; never fail a read because of it
         if tif.is_ome and tif.ome_metadata:
-            sizes = _ome_sizes(tif.ome_metadata, where)
+            sizes = _ome_sizes(tif.ome_metadata, invalid)
             if sizes:
                 return sizes
     page = getattr(series, "keyframe", None) or tif.pages.first
     with suppress(Exception):
         ij = tif.imagej_metadata if tif.is_imagej else None
         if ij is not None:
-            return _imagej_sizes(ij, page, where)
+            return _imagej_sizes(ij, page, invalid)
     with suppress(Exception):
         return _tag_sizes(page)
     return {}
 
 
-def _ome_sizes(xml: str, where: str = "input") -> dict[str, tuple[float, str | None]]:
+def _ome_sizes(xml: str, invalid: list[str]) -> dict[str, tuple[float, str | None]]:
     """PhysicalSizeX/Y/Z of the first OME Image (units default to µm as in the OME schema)."""
     ome = tifffile.xml2dict(xml).get("OME", {})
     image = ome.get("Image", {})
@@ -65,11 +75,11 @@ def _ome_sizes(xml: str, where: str = "input") -> dict[str, tuple[float, str | N
         if number > 0 and math.isfinite(number):
             sizes[ax] = (number, normalize_unit(pixels.get(f"PhysicalSize{ax}Unit", MICRON)) or MICRON)
         else:
-            _warn_invalid(where, f"OME PhysicalSize{ax}", value)
+            invalid.append(f"OME PhysicalSize{ax} {value!r}")
     return sizes
 
 
-def _imagej_sizes(ij: dict[str, Any], page: Any, where: str = "input") -> dict[str, tuple[float, str | None]]:
+def _imagej_sizes(ij: dict[str, Any], page: Any, invalid: list[str]) -> dict[str, tuple[float, str | None]]:
     """Sizes from an ImageJ file: X/Y from the resolution tags, Z from ``spacing``, unit from ``unit``."""
     unit = normalize_unit(ij.get("unit"))
     sizes: dict[str, tuple[float, str | None]] = {}
@@ -78,7 +88,7 @@ def _imagej_sizes(ij: dict[str, Any], page: Any, where: str = "input") -> dict[s
         if value is not None:
             sizes[ax] = (value, unit)
         elif page.tags.get(tag) is not None:
-            _warn_invalid(where, f"ImageJ {tag}", page.tags.get(tag).value)
+            invalid.append(f"ImageJ {tag} {page.tags.get(tag).value!r}")
     spacing = ij.get("spacing")
     if spacing is not None:
         try:
@@ -88,7 +98,7 @@ def _imagej_sizes(ij: dict[str, Any], page: Any, where: str = "input") -> dict[s
         if value > 0 and math.isfinite(value):
             sizes["Z"] = (tidy(value), unit)
         else:
-            _warn_invalid(where, "ImageJ spacing", spacing)
+            invalid.append(f"ImageJ spacing {spacing!r}")
     if unit is None and all(v == 1.0 for v, _ in sizes.values()):
         return {}  # ImageJ's "uncalibrated": 1 pixel per pixel
     return sizes
