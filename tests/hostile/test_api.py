@@ -14,6 +14,7 @@ import pytest
 import self_vision
 from hostile.corpus import QUICK, World, assert_untouched, snapshot
 from self_vision.core.errors import DataError, SelfVisionError, UsageError
+from self_vision.core.events import run_to_end
 from self_vision.core.sample import synthetic_neurons
 
 V = synthetic_neurons((4, 24, 24), seed=1)
@@ -22,6 +23,21 @@ FAST = {"steps": 1, "seed": 0, "device": "cpu"}
 
 def _enhance(data=V, factor=(1, 2, 2), **kwargs) -> Callable[[World], object]:
     return lambda w: self_vision.enhance(data, factor, **{**FAST, **kwargs})
+
+
+def _blockwise(output: str = "o.zarr", **settings) -> Callable[[World], object]:
+    """A block-wise run of the corpus input through the one dispatcher, with ``settings`` for its blocks."""
+
+    def call(w: World) -> object:
+        from self_vision.core.enhance.options import EnhanceOptions
+        from self_vision.core.io.lazy import open_lazy
+
+        target = self_vision.Blockwise(open_lazy(w.inp), w.root / output, **settings)
+        request = self_vision.RunRequest("enhance", factor=(1, 2, 2), options=EnhanceOptions(steps=1), device="cpu")
+        request.blockwise = target
+        return run_to_end(self_vision.run(request))
+
+    return call
 
 
 CASES: dict[str, tuple[Callable[[World], object], type[SelfVisionError], str]] = {
@@ -72,6 +88,11 @@ CASES: dict[str, tuple[Callable[[World], object], type[SelfVisionError], str]] =
     "load-model-a-tiff": (lambda w: self_vision.load_model(w.inp), DataError, "not a napari-self-vision"),
     "load-model-a-denoiser": (lambda w: self_vision.load_model(w.denoiser), DataError, "denoise"),
     "load-denoiser-a-model": (lambda w: self_vision.load_denoiser(w.model), DataError, "enhance"),
+    "blockwise-train-voxels-zero": (_blockwise(train_voxels=0), UsageError, "train_voxels"),
+    "blockwise-chunks-negative": (_blockwise(chunks=(-1, 24, 24)), UsageError, "chunks"),
+    "blockwise-chunks-short": (_blockwise(chunks=(24, 24)), UsageError, "chunks"),
+    "blockwise-block-output-zero": (_blockwise(block_output=0), UsageError, "block_output"),
+    "blockwise-output-on-input": (_blockwise(output="in.tif"), UsageError, "input"),
     "enhance-model-wrong-rank": (
         lambda w: self_vision.enhance(V[0], None, model=self_vision.load_model(w.model), device="cpu"),
         SelfVisionError,
