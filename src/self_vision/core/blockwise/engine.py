@@ -106,7 +106,7 @@ def blockwise_steps(
     resolve_paths(
         {"input": source},
         {"output": final},
-        {"output": [partial_path(final), final.with_name(final.name + ".old"), lock_path(final)]},
+        {"output": [partial_path(final), lock_path(final)]},
     )
     _check_final(final, overwrite)
     if client is not None and volume.spec is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, UsageError
+from ..errors import DataError, output_exists
 
 PARTIAL_SUFFIX = ".partial"
 STATE = ".self_vision"
@@ -126,9 +127,9 @@ class OutputStore:
     def _move_into_place(self, overwrite: bool) -> Path:
         if self.final.exists():
             if not overwrite:
-                raise UsageError(f"{self.final}: exists; pass --overwrite to replace it")
-            old = self.final.with_name(self.final.name + ".old")
-            shutil.rmtree(old, ignore_errors=True)
+                raise output_exists(self.final)
+            # a hidden name of this run's own, so that no file of the user's (say NAME.old) is touched
+            old = self.final.with_name(f".{self.final.name}.{os.getpid()}-{secrets.token_hex(4)}.old")
             os.replace(self.final, old)
             os.replace(self.path, self.final)
             shutil.rmtree(old) if old.is_dir() else old.unlink()
