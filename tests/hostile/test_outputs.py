@@ -212,3 +212,38 @@ def _dead_pid() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+def test_a_full_disk_during_a_block_wise_run_is_one_line_and_resumes(world, capsys, monkeypatch):
+    from self_vision.core.blockwise.store import OutputStore
+
+    real = OutputStore.write_block
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(OutputStore, "write_block", full)
+    before = snapshot(world.root)
+    code, _, err = run_cli(capsys, "enhance", world.inp, "-o", "o.zarr", *F)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "o.zarr" in err and "disk space" in err and "resume" in err
+    assert_untouched(world.root, before, allow_new=True)  # the partial output stays, no lock is left
+    assert not (world.root / "o.zarr").exists() and (world.root / "o.zarr.partial").is_dir()
+    monkeypatch.setattr(OutputStore, "write_block", real)  # space freed
+    code, _, err = run_cli(capsys, "enhance", world.inp, "-o", "o.zarr", "--resume", *F)
+    assert code == 0, err
+
+
+def test_an_output_folder_where_the_lock_cannot_be_made_is_one_line(world, capsys, monkeypatch):
+    from self_vision.core.blockwise import guard
+
+    real = os.open
+
+    def denied(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(guard.os, "open", denied)
+    case = Case("lock-denied", lambda w: ["enhance", w.inp, "-o", "o.zarr", *F], 2, "writable", None, "o.zarr.lock")
+    run_case(case, world, capsys)

@@ -8,7 +8,8 @@ structured sample and starts one; then it writes every pending block and finishe
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ from ..errors import (
     KIND_PARTIAL_EXISTS,
     KIND_RESUME_MISMATCH,
     CancelledError,
+    DataError,
     UsageError,
+    one_line,
     output_exists,
 )
 from ..events import CancelToken, Event, InferProgress, StageInfo
@@ -111,7 +114,7 @@ def blockwise_steps(
     _check_final(final, overwrite)
     if client is not None and volume.spec is None:
         raise UsageError("distributed runs read the input from a file on every worker; give a file path as input")
-    with OutputLock(final):
+    with OutputLock(final), _write_errors(final):
         return (
             yield from _locked_steps(
                 volume,
@@ -292,6 +295,21 @@ def _locked_steps(
         region,
         trained_check,
     )
+
+
+@contextmanager
+def _write_errors(final: Path) -> Iterator[None]:
+    """An output that cannot be written (disk full, I/O error, permissions) is a one-line error, not a traceback;
+    the blocks finished so far stay in the partial output."""
+    try:
+        yield
+    except OSError as exc:
+        raise DataError(
+            f"{final}: cannot write the output ({exc.strerror or one_line(exc)}); check free disk space and that the "
+            "folder is writable, then resume the run (finished blocks are kept)",
+            kind=KIND_OUTPUT_PATH,
+            option="resume",
+        ) from None
 
 
 def _check_final(final: Path, overwrite: bool) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ... import defaults
-from ..errors import KIND_OUTPUT_LOCKED, KIND_RESUME_MISMATCH, UsageError
+from ..errors import KIND_OUTPUT_LOCKED, KIND_OUTPUT_PATH, KIND_RESUME_MISMATCH, UsageError
 
 LOCK_SUFFIX = ".lock"
 
@@ -154,6 +154,13 @@ class OutputLock:
                     kind=KIND_OUTPUT_LOCKED,
                     option="output",
                     hint="wait for it to finish, or delete the lock file if no run is left",
+                ) from None
+            except OSError as exc:  # a folder that is not writable, a read-only or full file system
+                raise UsageError(
+                    f"{self.path}: cannot create the output's lock file ({exc.strerror or exc}); "
+                    "choose a writable output folder",
+                    kind=KIND_OUTPUT_PATH,
+                    option="output",
                 ) from None
             with os.fdopen(fd, "w") as handle:
                 handle.write(record)
