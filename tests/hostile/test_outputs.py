@@ -247,3 +247,24 @@ def test_an_output_folder_where_the_lock_cannot_be_made_is_one_line(world, capsy
     monkeypatch.setattr(guard.os, "open", denied)
     case = Case("lock-denied", lambda w: ["enhance", w.inp, "-o", "o.zarr", *F], 2, "writable", None, "o.zarr.lock")
     run_case(case, world, capsys)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("PytorchStreamWriter failed writing file data/0: file write failed"), OSError(errno.ENOSPC, "full")],
+    ids=["torch-runtime-error", "os-error"],
+)
+def test_a_model_file_that_cannot_be_written_leaves_no_partial_file(world, capsys, monkeypatch, error):
+    import torch
+
+    def fail(payload, path, *args, **kwargs):
+        Path(path).write_bytes(b"PK\x03\x04 half")
+        raise error
+
+    monkeypatch.setattr(torch, "save", fail)
+    before = snapshot(world.root)
+    code, _, err = run_cli(capsys, "enhance", world.inp, "-o", "o.tif", "--save-model", "m.pt", *F)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "m.pt" in err and "disk space" in err
+    assert_untouched(world.root, before, allow_new=True)
+    assert not (world.root / "m.pt").exists()

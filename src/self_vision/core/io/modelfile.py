@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import KIND_BAD_MODEL, KIND_INVALID_VALUE, KIND_OUTPUT_PATH, DataError, UsageError
+from ..errors import KIND_BAD_MODEL, KIND_INVALID_VALUE, KIND_OUTPUT_PATH, DataError, UsageError, one_line
 
 #: Tag of a saved enhancement model.
 MODEL_FORMAT = "napari-self-vision model"
@@ -54,8 +54,14 @@ def save_payload(payload: dict[str, Any], path: str | Path) -> Path:
     try:
         torch.save(payload, tmp)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError | RuntimeError):  # torch reports a full disk as a RuntimeError
+            raise DataError(
+                f"{target}: cannot write the model ({one_line(exc)}); check free disk space and that the folder "
+                "is writable",
+                kind=KIND_OUTPUT_PATH,
+            ) from None
         raise
     return target
 
