@@ -14,6 +14,7 @@ from .blockwise import add_blockwise_options
 from .common import STRICT_EXIT, WRITTEN, add_input_options, add_run_options, cli_message
 from .denoise import add_denoise_parser, run_denoise
 from .enhance import run_enhance, run_evaluate
+from .sim import add_sim_parser, run_sim_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--overwrite", action="store_true", default=True, help=argparse.SUPPRESS)
     add_denoise_parser(sub)
+    add_sim_parser(sub)
     return parser
 
 
@@ -72,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "evaluate": run_evaluate,
                 "demo": run_demo_command,
                 "denoise": run_denoise,
+                "sim": run_sim_command,
             }[args.command]
             return handler(args)
     except SelfVisionError as err:

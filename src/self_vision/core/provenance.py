@@ -82,6 +82,18 @@ def denoise_record(result: Any, options: Any) -> dict[str, Any]:
     )
 
 
+def sim_record(result: Any, options: Any, *, seconds: float) -> dict[str, Any]:
+    """The record of a :class:`~self_vision.core.sim.run.SimResult` made with ``options`` in ``seconds``.
+
+    A SIM run with an infinite time budget trains exactly ``max_steps`` steps (repeats exactly).
+    """
+    steps = {"denoise": len(result.losses)} if result.losses else {}
+    exact = bool(result.losses) and math.isinf(float(options.time_budget_s))
+    return run_record(
+        "sim", options, steps=steps, seconds=seconds, exact_steps=exact, pixel_size_um=result.pixel_size_um
+    )
+
+
 def to_text(record: dict[str, Any]) -> str:
     """The record as the one-line JSON text stored in a file (``{RECORD_KEY}: {...}``)."""
     return f"{RECORD_KEY}: {json.dumps(record, sort_keys=True)}"
