@@ -58,7 +58,7 @@ def main() -> None:
     viewer.layers.selection.active = low
     _, widget = viewer.window.add_plugin_dock_widget("napari-self-vision", "Enhance resolution")
     widget.preset_box.setCurrentText("Fast")
-    widget.advanced_button.setChecked(True)
+    widget.advanced.toggle.setChecked(True)
     viewer.dims.set_current_step(0, low.data.shape[0] // 2)
     viewer.reset_view()
     wait(1)

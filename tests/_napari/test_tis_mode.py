@@ -60,7 +60,7 @@ def test_tis_denoises_the_whole_time_lapse(widget_and_viewer, qtbot, quick):
     widget.mode_box.setCurrentText("Denoise")
     assert widget.denoise_mode() == "tis"
     assert run(widget, qtbot) == "done", widget.status.text()
-    assert "TiS" in widget.status.text()
+    assert "neighbouring time points" in widget.status.text()
     result = viewer.layers["movie denoised"]
     assert result.data.shape == movie.data.shape
     np.testing.assert_allclose(result.scale, movie.scale)

@@ -200,3 +200,28 @@ def result_kwargs(
         },
     }
     return kwargs
+
+
+def sim_kwargs(layer: Any, image: np.ndarray, name: str) -> dict[str, Any]:
+    """Layer properties of a SIM output (``(2Y, 2X)`` or ``(T, 2Y, 2X)``) over the raw ``(…, 9, Y, X)`` layer.
+
+    The SIM grid halves the raw pixel, and its sample 0 sits exactly on raw pixel 0 (the core resamples in
+    Fourier space, ``core/sim/fourier.resample``: sample ``j`` of the 2× grid is raw position ``j / 2``), so in
+    napari's pixel-centre convention the translate is the raw layer's own and the scale half of it. A time
+    axis keeps its scale and translate; the frame axis (9) is dropped.
+    """
+    keep = [0] if image.ndim == 3 else []  # the T axis of a (T, 9, Y, X) layer
+    axes = [*keep, layer.ndim - 2, layer.ndim - 1]
+    half = [*([1.0] * len(keep)), 0.5, 0.5]
+    finite = image[np.isfinite(image)]
+    low, high = np.percentile(finite, (0.5, 99.8)) if finite.size else (0.0, 1.0)
+    return {
+        "name": name,
+        "scale": tuple(float(layer.scale[a]) * h for a, h in zip(axes, half, strict=True)),
+        "translate": tuple(float(layer.translate[a]) for a in axes),
+        "units": tuple(str(layer.units[a]) for a in axes),
+        "axis_labels": tuple(layer.axis_labels[a] for a in axes),
+        "colormap": layer.colormap,
+        "contrast_limits": (float(low), float(high) if high > low else float(low) + 1.0),
+        "blending": layer.blending,
+    }

@@ -68,6 +68,16 @@ class LossPlot(QWidget):
         """The stages plotted, one panel each, in order."""
         return [s for s, c in self._curves.items() if c]
 
+    def panels(self) -> list[QRectF]:
+        """One panel per stage, side by side, each with its own step axis (0 to that stage's steps)."""
+        area = QRectF(self.rect()).adjusted(LEFT, TOP, -6, -BOTTOM)
+        count = len(self.stages())
+        if not count:
+            return []
+        gap = 8.0
+        width = (area.width() - gap * (count - 1)) / count
+        return [QRectF(area.left() + i * (width + gap), area.top(), width, area.height()) for i in range(count)]
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -86,10 +96,7 @@ class LossPlot(QWidget):
         if hi - lo < 1e-6:
             lo, hi = lo - 0.5, hi + 0.5
         self._paint_loss_axis(painter, area, lo, hi, text, faint)
-        gap = 8.0
-        width = (area.width() - gap * (len(stages) - 1)) / len(stages)
-        for i, stage in enumerate(stages):
-            panel = QRectF(area.left() + i * (width + gap), area.top(), width, area.height())
+        for i, (stage, panel) in enumerate(zip(stages, self.panels(), strict=True)):
             painter.setPen(faint)
             painter.drawRect(panel)
             curve = self._curves[stage]

@@ -36,6 +36,7 @@ def enhance_options(settings: DockSettings, mode: str | None = None) -> Any:
         back_projection=settings.back_projection,
         max_tile_output=settings.tile_mvox * 2**20,
         precision=settings.precision,
+        sampling=settings.sampling(),
     )
 
 
@@ -84,6 +85,8 @@ def build_request(
     from .worker import RunRequest
 
     mode = "enhance" if model is not None else settings.mode
+    if mode == "sim":
+        return sim_request(settings, layer)
     # a loaded model trains nothing, but its inference reads the tile size, precision and ensemble from here
     options = enhance_options(settings, mode)
     budget = None if model is not None else settings.time_budget()
@@ -139,3 +142,56 @@ def build_request(
         # the worker reads one volume at a time (no copy of the whole layer on the GUI thread)
         request.volumes, request.index = layer.data, index
     return RunContext(layer, factor, index, request, budget)
+
+
+def sim_pixel_um(settings: DockSettings, layer: Any) -> float | None:
+    """The raw SIM pixel in µm: the field when set, else the layer's X scale when it carries a length unit."""
+    if settings.sim_pixel_nm > 0:
+        return settings.sim_pixel_nm / 1000.0
+    unit = str(layer.units[-1]) if len(layer.units) else "pixel"
+    per_um = {"micrometer": 1.0, "nanometer": 1e-3, "millimeter": 1e3}.get(unit)
+    if per_um is None:
+        return None
+    return float(layer.scale[-1]) * per_um
+
+
+def sim_request(settings: DockSettings, layer: Any) -> RunContext:
+    """The SIM run on ``layer`` (a raw ``(9, Y, X)`` or ``(T, 9, Y, X)`` stack) the settings describe."""
+    import dataclasses
+
+    from ..core.sim.run import SimOptions
+    from .worker import RunRequest
+
+    if layer.multiscale or not isinstance(layer.data, np.ndarray):
+        raise RequestError(f"'{layer.name}' is lazy or multiscale; SIM needs the raw frames in memory")
+    if layer.ndim not in (3, 4):
+        raise RequestError(
+            f"SIM takes raw frames as (9, Y, X) or (T, 9, Y, X); '{layer.name}' has {layer.ndim} axes"
+            f" {layer.data.shape}"
+        )
+    pixel = sim_pixel_um(settings, layer)
+    if pixel is None:
+        raise RequestError(
+            f"'{layer.name}' has no pixel size; type the camera pixel (e.g. 62.6 nm) in 'Raw pixel' (SIM)"
+        )
+    train = settings.time_budget()  # None: the step count decides
+    budget = train if settings.sim_denoise != "none" else None
+    defaults_ = SimOptions()
+    options = dataclasses.replace(
+        defaults_,
+        pixel_size_um=pixel,
+        denoise=settings.sim_denoise,
+        time_budget_s=train if train is not None else 1e6,
+        max_steps=settings.steps or defaults_.max_steps,
+        seed=settings.seed if settings.seed >= 0 else int(np.random.default_rng().integers(2**31 - 1)),
+        device=settings.device or "auto",
+    )
+    request = RunRequest(
+        data=np.array(layer.data, copy=True),
+        factor=(2, 2),
+        voxel_size=(pixel, pixel),
+        device=settings.device or "auto",
+        mode="sim",
+        sim_options=options,
+    )
+    return RunContext(layer, (2, 2), (), request, budget)

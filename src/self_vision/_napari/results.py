@@ -3,7 +3,7 @@ no attribute probing), the layer(s) it becomes, and the self-check verdict they 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ class Placed:
     verdict: str = ""
     details: str = ""  # the self-check in numbers (the status tooltip)
     how: str = ""  # what the run did, in words
+    extra: list[Any] = field(default_factory=list)  # SIM: the widefield (and plain SIM) layers beside the best
 
 
 def place_result(viewer: Any, context: RunContext, result: Any, *, replace: bool = True) -> Placed:
@@ -32,20 +33,24 @@ def place_result(viewer: Any, context: RunContext, result: Any, *, replace: bool
     from ..core.blockwise.run import BlockwiseResult
     from ..core.denoise.result import DenoiseResult
     from ..core.enhance.run import EnhanceResult
+    from ..core.sim.run import SimResult
 
+    if isinstance(result, SimResult):
+        return place_sim(viewer, context, result, replace=replace)
     layer, factor, index, mode = context.layer, context.factor, context.index, context.mode
     if isinstance(result, BlockwiseResult):  # block-wise: open what was written, lazily
         from ..core.io.lazy import open_pyramid
 
         levels = open_pyramid(result.path)[0]
         data: Any = levels if len(levels) > 1 else levels[0]
-        check, model, how = result.self_check, result.model, f"{words.factor_text(factor)}, block by block"
+        check, model = result.self_check, result.model
+        how = f"{words.how_text(model, factor, context.applying)}, block by block"
     elif isinstance(result, EnhanceResult):
         data, check, model = result.data, result.self_check, result.model
-        how = f"{words.factor_text(factor)}, {'saved model' if context.applying else result.path}"
+        how = words.how_text(model, factor, context.applying)
     elif isinstance(result, DenoiseResult):
-        learned = "TiS (time points)" if result.mode == "tis" else "SiS (z-slices)"
-        data, check, model, how = result.data, None, None, f"denoised by {learned}"
+        learned = "time points" if result.mode == "tis" else "z-slices"
+        data, check, model, how = result.data, None, None, f"denoised by comparing neighbouring {learned}"
     else:
         raise TypeError(f"unexpected result {type(result).__name__}")
     skipped = None if check is not None else words.check_skipped_reason(result, context)
@@ -60,6 +65,35 @@ def place_result(viewer: Any, context: RunContext, result: Any, *, replace: bool
     placed = Placed(added, None, model, verdict, check.summary() if check is not None else verdict, how)
     if isinstance(result, EnhanceResult) and result.uncertainty is not None:
         placed.uncertainty = _add_uncertainty(viewer, context, result.uncertainty, added.name, replace)
+    return placed
+
+
+def place_sim(viewer: Any, context: RunContext, result: Any, *, replace: bool = True) -> Placed:
+    """Add widefield, SIM and (when denoised) rDL-SIM over the raw layer, at half its pixel, exactly aligned."""
+    layer = context.layer
+    pattern = words.sim_pattern_lines(result.params)
+    info = {
+        "source": layer.name,
+        "mode": "sim",
+        "pattern": pattern,
+        "warnings": list(result.warnings),
+        "pixel_size_um": result.pixel_size_um,
+        "summary": result.summary(),
+    }
+    outputs = [("widefield", result.widefield), ("SIM", result.sr)]
+    if result.sr_denoised is not None:
+        outputs.append(("rDL-SIM", result.sr_denoised))
+    added = []
+    for label, image in outputs:
+        kwargs = layers.sim_kwargs(layer, image, f"{layer.name} {label}")
+        kwargs["metadata"] = {layers.RESULT_KEY: {**info, "output": label}}
+        name = kwargs.pop("name")
+        added.append(_add(viewer, image, name, kwargs, replace))
+    warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
+    verdict = f"pattern of {len(result.params)} stripe orientations estimated{warned}"
+    how = "Wiener SIM" + (" of the rDL-denoised frames" if result.sr_denoised is not None else "")
+    placed = Placed(added[-1], None, None, verdict, result.summary(), how)
+    placed.extra = added[:-1]
     return placed
 
 

@@ -13,19 +13,33 @@ from typing import Any
 from psygnal import evented
 
 from .. import defaults
+from ..core.sampling import parse_sampling
+
+_Z, _Y, _X = parse_sampling(defaults.SAMPLING, 3)
 
 #: Quality presets: label -> seconds of training.
 PRESETS = dict(defaults.PRESETS)
 #: Run modes: label -> ``RunRequest.mode``.
-MODES = {"Enhance": "enhance", "Denoise": "denoise", "Denoise + enhance": "denoise+enhance"}
+MODES = {
+    "Enhance": "enhance",
+    "Denoise": "denoise",
+    "Denoise + enhance": "denoise+enhance",
+    "SIM (raw 2D-SIM frames)": "sim",
+}
 #: What the Denoise mode interleaves: label -> core denoising mode.
 INTERLEAVE = {"z-slices (SiS)": "sis", "time points (TiS)": "tis"}
 #: How the microscope is assumed to sample: label -> ``EnhanceOptions.operator``.
 OPERATORS = {"pixel averaging": "area", "Gaussian blur (PSF)": "psf", "cubic": "cubic"}
+#: How the layer's z-planes were sampled: label -> core sampling word (``EnhanceOptions.sampling``).
+SAMPLING_Z = {"z-step (each plane is one optical section)": "point", "pixel binning": "area"}
+#: How its XY pixels were sampled.
+SAMPLING_XY = {"pixel binning (camera pixels)": "area", "scan step (each pixel is one point)": "point"}
+#: SIM: what is done to the raw frames before the Wiener reconstruction: label -> ``SimOptions.denoise``.
+SIM_DENOISE = {"none (Wiener SIM only)": "none", "rDL (pattern-guided denoising)": "rdl"}
 #: Inference arithmetic: label -> ``EnhanceOptions.precision``.
 PRECISIONS = {"automatic": "auto", "full (32-bit)": "fp32", "half (bfloat16)": "bf16"}
 #: Fields that follow the chosen layer (proposed from it) and are not kept between sessions.
-PER_LAYER = ("interleave", "all_volumes", "axial", "lateral", "output")
+PER_LAYER = ("interleave", "all_volumes", "axial", "lateral", "output", "sim_pixel_nm")
 #: Where QSettings keeps them (organisation, application).
 STORE = ("napari-self-vision", "dock")
 
@@ -51,6 +65,10 @@ class DockSettings:
     back_projection: int = 10
     tile_mvox: int = defaults.MAX_TILE_OUTPUT // 2**20  # largest inference tile, in millions of output voxels
     precision: str = "auto"
+    sampling_z: str = _Z  # with sampling_xy: EnhanceOptions.sampling ("z=point,xy=area")
+    sampling_xy: str = _X
+    sim_pixel_nm: float = 0.0  # SIM: raw camera pixel in nm (0 = the layer's scale)
+    sim_denoise: str = "none"  # SIM: none or rdl
     gar: float = 1.0
     fnsm: bool = False
     replace: bool = True  # a new result replaces the previous one of the same name
@@ -59,6 +77,10 @@ class DockSettings:
     def time_budget(self) -> float | None:
         """Seconds of training of one stage group (None when a step count is set)."""
         return None if self.steps else PRESETS.get(self.preset, defaults.ENHANCE_TIME_BUDGET)
+
+    def sampling(self) -> str:
+        """The core's sampling text, e.g. ``z=point,xy=area``."""
+        return f"z={self.sampling_z},xy={self.sampling_xy}"
 
     def persisted(self) -> dict[str, Any]:
         """What is kept between sessions: everything but the per-layer proposals."""

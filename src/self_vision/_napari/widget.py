@@ -15,6 +15,7 @@ from . import compare, layers, results, settings, words
 from .panels.advanced import AdvancedPanel
 from .panels.input import InputPanel, suggested_interleave
 from .panels.output import OutputPanel
+from .panels.sim import SimPanel
 from .panels.training import RunPanel
 from .request import RequestError, build_request, enhance_options
 from .request import denoise_options as _denoise_options
@@ -48,22 +49,13 @@ _CONTROLS = {
         "gar_spin",
         "fnsm_check",
         "replace_check",
+        "sampling_z_box",
+        "sampling_xy_box",
     ),
     "runner": ("preset_box", "device_box", "start_button", "progress_bar", "status", "plot"),
     "outputs": ("save_button", "load_button", "grid_button", "restore_button"),
+    "sim": ("sim_pixel_spin", "sim_denoise_box", "sim_pattern_label", "sim_warnings_label"),
 }
-
-
-def _user_message(err: BaseException) -> str:
-    """A one-line message for an error from a run: what went wrong and what to do."""
-    from ..core.errors import SelfVisionError
-
-    if isinstance(err, SelfVisionError):
-        return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    if isinstance(err, MemoryError) or "out of memory" in text.lower():
-        return "out of memory: choose a smaller tile size (Advanced), a smaller factor, or the CPU device"
-    return f"Self-Vision run failed ({type(err).__name__}: {text}); see the console for details"
 
 
 def ask(parent: QWidget, question: str) -> bool:
@@ -93,12 +85,14 @@ class EnhanceWidget(QWidget):
         self.advanced = AdvancedPanel(self.settings)
         self.runner = RunPanel(self.settings)
         self.outputs = OutputPanel(napari_viewer)
+        self.sim = SimPanel(self.settings)
+        self.extra_layers: list[Any] = []  # SIM: the widefield and plain SIM beside the result layer
         for panel, names in _CONTROLS.items():
             for name in names:
                 setattr(self, name, getattr(getattr(self, panel), name))
         body = QWidget()
         column = QVBoxLayout(body)
-        for panel in (self.inputs, self.advanced, self.runner, self.outputs):
+        for panel in (self.inputs, self.sim, self.advanced, self.runner, self.outputs):
             column.addWidget(panel)
         column.addStretch(1)
         scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
@@ -115,6 +109,8 @@ class EnhanceWidget(QWidget):
         self.grid_button.clicked.connect(self.toggle_side_by_side)
         self.restore_button.clicked.connect(self.restore_defaults)
         self.settings.events.connect(self._settings_changed)
+        self.inputs.layer_changed.connect(lambda: self.sim.show_layer(self.selected_layer()))
+        self.sim.show_layer(self.selected_layer())
         napari_viewer.layers.selection.events.active.connect(self._update_save)
 
     # ------------------------------------------------------------------ settings
@@ -202,9 +198,9 @@ class EnhanceWidget(QWidget):
         context.cancel = CancelToken()
         self.context = context
         self.inputs.set_locked(True)
-        for widget in (self.advanced, self.preset_box, self.device_box, self.outputs):
+        for widget in (self.advanced, self.sim, self.preset_box, self.device_box, self.outputs):
             widget.setEnabled(False)
-        self.runner.started(context, self._start_text(context))
+        self.runner.started(context, words.start_text(context))
         self._worker = start_run(
             context.request,
             context.cancel,
@@ -215,33 +211,13 @@ class EnhanceWidget(QWidget):
         )
         return True
 
-    @staticmethod
-    def _start_text(context: RunContext) -> str:
-        name, what = context.layer.name, words.factor_text(context.factor)
-        request = context.request
-        if context.applying:
-            text = f"applying the saved model to '{name}' ({what})"
-        elif context.mode == "denoise":
-            text = f"learning to denoise '{name}' ({'time points' if request.denoise_mode == 'tis' else 'z-slices'})"
-        elif context.mode == "denoise+enhance":
-            text = f"denoising '{name}', then enhancing it ({what})"
-        else:
-            text = f"learning {what} from '{name}' itself"
-        if context.all_volumes:
-            count = 1
-            for n in request.volumes.shape[: request.volumes.ndim - request.data.ndim]:
-                count *= int(n)
-            text += f", then applying it to all {count} volumes"
-        if context.blockwise:
-            text += f", block by block into {request.large_output}"
-        return text + "…"
-
     def cancel(self) -> None:
         """Ask the running job to stop; the widget goes idle when the worker has finished."""
         if self._worker is None or self.context is None:
             return
+        # the token only: the run raises CancelledError at its next step, tile or block, so every generator is
+        # closed on the way out (a block-wise run releases its output lock). worker.quit() would abandon them.
         self.context.cancel.cancel()
-        self._worker.quit()
         self.context.state = RunState.CANCELLING
         self.status.setText("cancelling…")
         self.start_button.setEnabled(False)
@@ -278,8 +254,14 @@ class EnhanceWidget(QWidget):
             return
         context.state = RunState.DONE
         self.source_layer, self.uncertainty_layer = context.layer, placed.uncertainty
+        self.extra_layers = placed.extra
         self.outputs.remember(placed.layer, placed.model)
-        added = f"'{placed.layer.name}'" + (f" and '{placed.uncertainty.name}'" if placed.uncertainty else "")
+        names = [x.name for x in (*placed.extra, placed.layer, placed.uncertainty) if x is not None]
+        added = ", ".join(f"'{n}'" for n in names[:-1]) + (" and " if len(names) > 1 else "") + f"'{names[-1]}'"
+        if context.mode == "sim":
+            self.sim.report(words.sim_pattern_lines(result.params), list(result.warnings))
+            for warning in result.warnings:
+                show_warning(f"SIM: {warning}")
         self.status.setText(f"done in {context.seconds:.0f} s ({placed.how}); added {added}\n{placed.verdict}")
         self.status.setToolTip(placed.details)
         if placed.verdict.startswith("not verified"):
@@ -295,7 +277,7 @@ class EnhanceWidget(QWidget):
             context.state = RunState.CANCELLED
             return
         context.state = RunState.FAILED
-        self._fail(_user_message(err))
+        self._fail(words.user_message(err))
 
     def _on_finished(self) -> None:
         context = self.context
@@ -303,7 +285,7 @@ class EnhanceWidget(QWidget):
         if context is not None and context.state in (RunState.RUNNING, RunState.CANCELLING):
             context.state = RunState.CANCELLED
         self.inputs.set_locked(False)
-        for widget in (self.advanced, self.preset_box, self.device_box, self.outputs):
+        for widget in (self.advanced, self.sim, self.preset_box, self.device_box, self.outputs):
             widget.setEnabled(True)
         self.runner.finished(context)
         self._update_save()
@@ -365,7 +347,8 @@ class EnhanceWidget(QWidget):
 
     def toggle_side_by_side(self) -> None:
         """Input and result side by side in grid mode, named and zoomed to fit (press again to go back)."""
-        shown = [x for x in (self.source_layer, self.result_layer) if x is not None and x in self.viewer.layers]
+        candidates = (self.source_layer, *self.extra_layers, self.result_layer)
+        shown = [x for x in candidates if x is not None and x in self.viewer.layers]
         if not shown and self.selected_layer() is not None:
             shown = [self.selected_layer()]
         self._hidden = compare.side_by_side(self.viewer, shown, self._hidden)

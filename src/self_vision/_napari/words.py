@@ -37,10 +37,39 @@ def _steps_text(total: int, where: str) -> str:
     return f"×{total} {where} as " + " then ".join(f"×{s}" for s in steps) + " steps"
 
 
+#: SIM stages in plain words (status line).
+SIM_STAGES = {
+    "sim-estimate": "SIM: finding the illumination stripes (direction, spacing, contrast) in the raw frames",
+    "sim-wiener": "SIM: combining the 9 frames into an image with twice the resolution (Wiener SIM)",
+    "sim-denoise": "SIM: preparing the rDL denoiser (it is told where the stripes are)",
+    "rdl": "SIM: training the rDL denoiser on the raw frames",
+    "denoise": "SIM: training the denoiser on the raw frames",
+}
+
+
+def sim_pattern_lines(params: Sequence[Any]) -> list[str]:
+    """One line per orientation: direction, line spacing, modulation, and whether it was fitted."""
+    import math
+
+    lines = []
+    for number, p in enumerate(params, start=1):
+        angle = p.angle % (2 * math.pi)  # as the core and CLI summaries report it
+        line = (
+            f"stripes {number}: {math.degrees(angle):.1f}° ({angle:.3f} rad), lines every "
+            f"{1000 * p.spacing_um:.1f} nm, modulation {p.modulation:.2f}"
+        )
+        if not p.reliable or p.source != "estimated":
+            line += " — not found in the data: the expected pattern is used"
+        lines.append(line)
+    return lines
+
+
 def stage_name(stage: str, factor: Sequence[int]) -> str:
     """A training stage's name for the loss plot: ``lateral ×4``, ``axial ×4``, ``denoise (SiS)``."""
     if stage in ("sis", "tis"):
         return f"denoise ({stage.upper()})"
+    if stage == "rdl":
+        return "rDL denoiser"
     if stage == "axial":
         return f"axial ×{factor[0]}"
     if stage.startswith(("lateral", "3d")):
@@ -83,7 +112,26 @@ def stage_message(stage: str, message: str, factor: Sequence[int], volume_stage:
         return message
     if stage == "enhance":
         return "enhancing the denoised image"
+    if stage in SIM_STAGES:
+        return SIM_STAGES[stage]
     return message
+
+
+def how_text(model: Any, factor: Sequence[int], applying: bool = False) -> str:
+    """What an enhancement did, e.g. ``×4 lateral as two ×2 steps, then ×2 axial, then 10 rounds matching the
+    input`` (the enhancer's own ``path`` is written for developers)."""
+    stages = list(getattr(model, "stages", None) or [])
+    volume = [s for s in stages if s.kind == "volume"]
+    everywhere = bool(volume) and len(factor) == 3 and int(volume[0].model.factor[0]) > 1
+    lateral = int(factor[-1])
+    parts = [_steps_text(lateral, "in all axes" if everywhere else "lateral")] if lateral > 1 else []
+    if any(s.kind == "axial" for s in stages):
+        parts.append(f"×{int(factor[0])} axial (learned from the XY planes)")
+    rounds = int(getattr(model, "back_projection", 0) or 0)
+    if rounds:
+        parts.append(f"{rounds} rounds matching the input")
+    text = ", then ".join(parts) or factor_text(factor)
+    return f"{text}, with the saved model" if applying else text
 
 
 def check_skipped_reason(result: Any, context: Any) -> str:
@@ -117,3 +165,42 @@ def verdict(check: Any, skipped: str | None = None) -> str:
         f"not verified: on held-out data the model did not beat cubic interpolation clearly ({gain:+.1f} dB);"
         " do not trust the added detail"
     )
+
+
+def user_message(err: BaseException) -> str:
+    """A one-line message for an error from a run: what went wrong and what to do."""
+    from ..core.errors import SelfVisionError
+
+    if isinstance(err, SelfVisionError):
+        return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if isinstance(err, MemoryError) or "out of memory" in text.lower():
+        return "out of memory: choose a smaller tile size (Advanced), a smaller factor, or the CPU device"
+    return f"Self-Vision run failed ({type(err).__name__}: {text}); see the console for details"
+
+
+def start_text(context: Any) -> str:
+    """The status line when a run starts: what it will do, to which layer."""
+    name, what = context.layer.name, factor_text(context.factor)
+    request = context.request
+    if context.mode == "sim":
+        rdl = request.sim_options is not None and request.sim_options.denoise != "none"
+        return f"SIM of '{name}': estimating the pattern, " + (
+            "training the rDL denoiser on the raw frames, then Wiener SIM…" if rdl else "then Wiener SIM…"
+        )
+    if context.applying:
+        text = f"applying the saved model to '{name}' ({what})"
+    elif context.mode == "denoise":
+        text = f"learning to denoise '{name}' ({'time points' if request.denoise_mode == 'tis' else 'z-slices'})"
+    elif context.mode == "denoise+enhance":
+        text = f"denoising '{name}', then enhancing it ({what})"
+    else:
+        text = f"learning {what} from '{name}' itself"
+    if context.all_volumes:
+        count = 1
+        for n in request.volumes.shape[: request.volumes.ndim - request.data.ndim]:
+            count *= int(n)
+        text += f", then applying it to all {count} volumes"
+    if context.blockwise:
+        text += f", block by block into {request.large_output}"
+    return text + "…"

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # heavy imports stay out of module top level (napari starts f
 #: Seconds between two training updates sent to the GUI thread.
 UPDATE_INTERVAL = 0.1
 #: What a run does: enhance, SiS-denoise (factor 1), or denoise then enhance.
-MODES = ("enhance", "denoise", "denoise+enhance")
+MODES = ("enhance", "denoise", "denoise+enhance", "sim")
 
 
 @dataclass
@@ -56,6 +56,8 @@ class RunRequest:
     #: volume (``core.sources.LazyVolume``); ``data`` is then unused. An interrupted run there is resumed.
     large_output: str | None = None
     lazy: Any = None
+    #: SIM mode: the ``core.sim.run.SimOptions`` (``data`` is the raw ``(9, Y, X)`` / ``(T, 9, Y, X)`` stack).
+    sim_options: Any = None
 
     def to_core(self) -> Any:
         """The :class:`self_vision.api.RunRequest` of this run (applying a model is enhancing)."""
@@ -75,6 +77,7 @@ class RunRequest:
             self.model,
             self.device,
             blockwise=blockwise,
+            sim_options=self.sim_options,
         )
 
 

@@ -6,11 +6,18 @@ from __future__ import annotations
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QToolButton, QVBoxLayout, QWidget
 
-from ..settings import OPERATORS, PRECISIONS, DockSettings
+from ..settings import OPERATORS, PRECISIONS, SAMPLING_XY, SAMPLING_Z, DockSettings
 from .bind import bind_check, bind_combo, bind_spin, set_row_visible, spin
 
 #: Which options each mode uses (the others are hidden): enhance-only, denoise-only, both.
-ENHANCE_ONLY = ("operator_box", "ensemble_check", "backproj_spin", "precision_box")
+ENHANCE_ONLY = (
+    "operator_box",
+    "sampling_z_box",
+    "sampling_xy_box",
+    "ensemble_check",
+    "backproj_spin",
+    "precision_box",
+)
 DENOISE_ONLY = ("gar_spin", "fnsm_check")
 
 
@@ -48,6 +55,20 @@ class AdvancedPanel(QWidget):
         )
         bind_combo(self.operator_box, settings, "operator", OPERATORS)
         form.addRow("Microscope model", self.operator_box)
+        self.sampling_z_box = QComboBox(
+            toolTip="How each plane of your stack was taken. z-step: the stage moved and each plane is one optical"
+            " section (widefield, confocal, light-sheet stacks: keep this). Pixel binning: planes were summed or"
+            " averaged in groups (rare)"
+        )
+        bind_combo(self.sampling_z_box, settings, "sampling_z", SAMPLING_Z)
+        form.addRow("Z planes are", self.sampling_z_box)
+        self.sampling_xy_box = QComboBox(
+            toolTip="How each XY pixel was taken. Pixel binning: a camera pixel collects light over its area (most"
+            " microscopes: keep this). Scan step: a point-scanning microscope sampled one point per pixel with a"
+            " pixel larger than its spot"
+        )
+        bind_combo(self.sampling_xy_box, settings, "sampling_xy", SAMPLING_XY)
+        form.addRow("XY pixels are", self.sampling_xy_box)
         self.ensemble_check = QCheckBox("average 8 flipped copies")
         self.ensemble_check.setToolTip(
             "Enhance the image in its 8 flipped orientations and average them: a smoother, slightly more"
@@ -131,7 +152,8 @@ class AdvancedPanel(QWidget):
         """Show the options the mode uses; hide (and disable) the others."""
         mode = self.settings.mode
         for name in ENHANCE_ONLY:
-            set_row_visible(self.form, getattr(self, name), mode != "denoise")
+            set_row_visible(self.form, getattr(self, name), mode in ("enhance", "denoise+enhance"))
         for name in DENOISE_ONLY:
-            set_row_visible(self.form, getattr(self, name), mode != "enhance")
+            set_row_visible(self.form, getattr(self, name), mode in ("denoise", "denoise+enhance"))
         set_row_visible(self.form, self.uncertainty_check, mode == "enhance")
+        set_row_visible(self.form, self.tile_spin, mode != "sim")

@@ -69,6 +69,8 @@ class InputPanel(QWidget):
         bind_combo(self.interleave_box, self.settings, "interleave", INTERLEAVE)
         form.addRow("Denoise by", self.interleave_box)
         self.layer_box = QComboBox(toolTip="The image layer to process (grey 2D/3D; 4D+: the current 3D volume)")
+        self.layer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.layer_box.setMinimumContentsLength(16)  # a long layer name must not widen the dock
         self.layer_box.currentIndexChanged.connect(self._on_layer_changed)
         form.addRow("Image", self.layer_box)
         self.all_volumes_check = QCheckBox("process every time point / channel")
@@ -222,7 +224,7 @@ class InputPanel(QWidget):
         mode = self.settings.mode
         form = self.form
         set_row_visible(form, self.interleave_box, mode == "denoise")
-        set_row_visible(form, self.factor_row, mode != "denoise")
+        set_row_visible(form, self.factor_row, mode not in ("denoise", "sim"))
         self.axial_spin.setEnabled(layer is not None and layers.spatial_ndim(layer) == 3)
         large = self.large_layer(layer)
         set_row_visible(form, self.output_row, large)

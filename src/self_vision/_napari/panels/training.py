@@ -11,7 +11,7 @@ from .. import words
 from ..plot import LossPlot
 from ..settings import PRESETS, DockSettings
 from ..state import RunContext, RunState
-from .bind import bind_combo
+from .bind import bind_combo, set_row_visible
 
 
 class RunPanel(QWidget):
@@ -22,7 +22,7 @@ class RunPanel(QWidget):
         self.settings = settings
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         self.preset_box = QComboBox(
             toolTip="How long to learn: Fast 15 s, Balanced 40 s, Best 120 s of training (per stage group)."
@@ -34,6 +34,8 @@ class RunPanel(QWidget):
         self._fill_devices()
         form.addRow("Device", self.device_box)
         layout.addLayout(form)
+        settings.events.mode.connect(self.update_controls)
+        settings.events.sim_denoise.connect(self.update_controls)
         self.start_button = QPushButton("Start")
         layout.addWidget(self.start_button)
         self.progress_bar = QProgressBar(textVisible=True)
@@ -44,6 +46,12 @@ class RunPanel(QWidget):
         layout.addWidget(self.status)
         self.plot = LossPlot()
         layout.addWidget(self.plot)
+        self.update_controls()
+
+    def update_controls(self, *args: object) -> None:
+        """Quality is a training time: hidden for a SIM run that trains nothing."""
+        trains = not (self.settings.mode == "sim" and self.settings.sim_denoise == "none")
+        set_row_visible(self.form, self.preset_box, trains)
 
     def _fill_devices(self) -> None:
         from ...core.devices import available_devices
