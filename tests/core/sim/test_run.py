@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -90,3 +92,12 @@ def test_noise_model_of_poisson_frames(sim200):
     stack = layout.subtract_offset(layout.arrange(sim200.raw), sim200.offset)
     model = estimate_noise(stack, sim200.pixel_size_um, sim200.otf)
     assert 0.8 < model.gain < 1.25  # counts are photons: Var = mean
+
+
+def test_exact_steps_over_two_stages_are_counted_per_stage(sim200):
+    """An infinite time budget trains exactly max_steps, split over the plain and the rDL stage."""
+    options = SimOptions(**{**FAST, "denoise": "rdl", "pm_source": "denoised", "time_budget_s": float("inf")})
+    events, result = _drain(sim_steps(sim200.raw, replace(options, max_steps=3)))
+    assert result.steps_trained == {"denoise": 1, "rdl": 2}
+    assert result.training_mode == "self" and len(result.losses) == 3
+    assert any(isinstance(e, StageInfo) and "exactly 2 steps" in e.message for e in events)

@@ -12,8 +12,10 @@ pattern-modulated (PM) images; their SR estimate comes from (``pm_source``):
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Generator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -25,6 +27,18 @@ from .noise import NoiseModel, estimate_noise
 from .rdl import RDLNet, denoise_stack
 from .training import Pair, TrainOptions, recorrupted_pairs, train
 from .wiener import WienerOptions, reconstruct
+
+
+@dataclass
+class DenoisedFrames:
+    """What the raw-frame denoising gave: the frames ``(T, O, P, Y, X)``, and how it was trained."""
+
+    frames: np.ndarray
+    mode: str  # the resolved training mode: "self", "timelapse" or "supervised"
+    losses: list[float] = field(default_factory=list)
+    steps: dict[str, int] = field(default_factory=dict)  # steps trained per stage ("denoise", "rdl")
+    train_seconds: float = 0.0
+    noise: NoiseModel | None = None
 
 
 def _check_cancel(cancel: CancelToken | None) -> None:
@@ -46,8 +60,8 @@ def training_mode(requested: str, n_time: int, has_target: bool) -> str:
 
 def denoise_frames(
     stacks: np.ndarray, high: np.ndarray | None, params, pixel: float, otf, options, cancel: CancelToken | None
-) -> Generator[Event, None, tuple[np.ndarray, list[float], NoiseModel | None]]:
-    """Denoise ``(T, O, P, Y, X)`` (offset removed) per ``options`` (a SimOptions); returns (frames, losses, noise)."""
+) -> Generator[Event, None, DenoisedFrames]:
+    """Denoise ``(T, O, P, Y, X)`` (offset removed) per ``options`` (a SimOptions)."""
     from ..devices import resolve_device
 
     device = resolve_device(options.device)
@@ -88,9 +102,10 @@ def denoise_frames(
         else:
             pairs = [Pair(inp=inputs[t], pm=None, target=high[t] / scale) for t in range(len(inputs))]
     _check_cancel(cancel)
+    budget, max_steps = float(options.time_budget_s), int(options.max_steps)  # budget inf: exactly max_steps
     base = TrainOptions(
-        time_budget_s=options.time_budget_s,
-        max_steps=options.max_steps,
+        time_budget_s=budget,
+        max_steps=max_steps,
         patch=options.patch,
         batch=options.batch,
         width=options.width,
@@ -101,23 +116,26 @@ def denoise_frames(
         seed=options.seed,
     )
     losses: list[float] = []
+    steps: dict[str, int] = {}
+    started = time.perf_counter()
     init: RDLNet | None = None
     pm_inputs: list[np.ndarray | None] = [None] * len(inputs)
     if options.denoise == "rdl":
         if options.pm_source == "denoised":
             first = replace(
                 base,
-                time_budget_s=options.time_budget_s * options.stage1_fraction,
-                max_steps=max(1, int(options.max_steps * options.stage1_fraction)),
+                time_budget_s=budget * options.stage1_fraction,
+                max_steps=max(1, int(max_steps * options.stage1_fraction)),
             )
             init, losses = yield from train(pairs, first, device, pixel_um=pixel, cancel=cancel, stage="denoise")
+            steps["denoise"] = len(losses)
             yield StageInfo("sim-denoise", "pattern-modulated images from the SIM of the first-stage denoised frames")
             first_out = _apply(init, inputs, pm_inputs, device, cancel)
             estimate_of = {id(a): b for a, b in zip(inputs, first_out, strict=True)}
             base = replace(
                 base,
-                time_budget_s=options.time_budget_s - first.time_budget_s,
-                max_steps=max(1, options.max_steps - first.max_steps),
+                time_budget_s=budget if math.isinf(budget) else budget - first.time_budget_s,
+                max_steps=max(1, max_steps - first.max_steps),
             )
         else:
             estimate_of = {}
@@ -125,14 +143,16 @@ def denoise_frames(
         pm_for = {id(a): pm for a, pm in zip(inputs, pm_inputs, strict=True)}
         pairs = [Pair(inp=p.inp, pm=pm_for[id(p.inp)], target=p.target) for p in pairs]
         base = replace(base, use_pattern=True)
-    net, more = yield from train(
-        pairs, base, device, pixel_um=pixel, cancel=cancel, stage="rdl" if base.use_pattern else "denoise", init=init
-    )
+    stage = "rdl" if base.use_pattern else "denoise"
+    net, more = yield from train(pairs, base, device, pixel_um=pixel, cancel=cancel, stage=stage, init=init)
     losses += more
+    steps[stage] = steps.get(stage, 0) + len(more)
+    seconds = time.perf_counter() - started
     yield StageInfo("sim-denoise", "denoising the raw frames")
     outputs = _apply(net, inputs, pm_inputs, device, cancel)
     frames = [np.mean(outputs[i : i + groups], axis=0) for i in range(0, len(outputs), groups)]
-    return (np.clip(np.stack(frames), 0.0, None) * scale).astype(np.float32), losses, noise
+    denoised = (np.clip(np.stack(frames), 0.0, None) * scale).astype(np.float32)
+    return DenoisedFrames(denoised, mode, losses, steps, seconds, noise)
 
 
 def _apply(net: RDLNet, inputs, pms, device: torch.device, cancel) -> list[np.ndarray]:

@@ -53,8 +53,8 @@ class SimOptions:
     attenuation_width: float = 1.0  # µm⁻¹
     denoise: str = "none"  # "none", "rdl" (pattern-guided), "plain" (same denoiser without the PM branch)
     training: str = "auto"  # "auto" (timelapse when T ≥ 2, else self), "self", "timelapse", "supervised"
-    time_budget_s: float = 40.0  # training time limit
-    max_steps: int = 5000
+    time_budget_s: float = 40.0  # training time limit (the step count then varies with the machine's load)
+    max_steps: int = 5000  # step limit; with time_budget_s = inf exactly this many steps (the run repeats exactly)
     patch: int = 48
     batch: int = 8
     width: int = 32
@@ -90,6 +90,9 @@ class SimResult:
     otf_source: str
     noise: NoiseModel | None = None
     losses: list[float] = field(default_factory=list)
+    training_mode: str | None = None  # resolved: "self", "timelapse" or "supervised"; None without denoising
+    steps_trained: dict[str, int] = field(default_factory=dict)  # per stage ("denoise", "rdl")
+    train_seconds: float = 0.0
 
     def summary(self) -> str:
         lines = [
@@ -203,11 +206,12 @@ def sim_steps(
                     f"the high-SNR target has shape {np.shape(target)}, the raw frames {np.shape(raw)}; "
                     "give matched acquisitions"
                 )
-        denoised, losses, noise = yield from denoise_frames(stacks, high, params, pixel, otf, options, cancel)
+        done = yield from denoise_frames(stacks, high, params, pixel, otf, options, cancel)
         yield StageInfo("sim-wiener", "Wiener SIM of the denoised frames")
-        result.sr_denoised = np.stack([reconstruct(s, params, pixel, otf, wopts) for s in denoised])
-        result.denoised = layout.flatten(denoised, options.order)
-        result.losses, result.noise = losses, noise
+        result.sr_denoised = np.stack([reconstruct(s, params, pixel, otf, wopts) for s in done.frames])
+        result.denoised = layout.flatten(done.frames, options.order)
+        result.losses, result.noise, result.training_mode = done.losses, done.noise, done.mode
+        result.steps_trained, result.train_seconds = done.steps, done.train_seconds
     if single:
         result.widefield, result.sr = result.widefield[0], result.sr[0]
         if result.sr_denoised is not None:

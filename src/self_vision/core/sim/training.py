@@ -41,7 +41,8 @@ class Pair:
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """Network and optimiser settings; training stops at ``time_budget_s`` or ``max_steps``, whichever is first."""
+    """Network and optimiser settings; training stops at ``time_budget_s`` or ``max_steps``, whichever is first
+    (``time_budget_s = inf``: exactly ``max_steps`` steps, a learning-rate schedule by steps alone)."""
 
     time_budget_s: float = 40.0
     max_steps: int = 5000
@@ -157,10 +158,15 @@ def train(
     if init is not None:
         warm_start(net, init)
     optimiser = torch.optim.Adam(net.parameters(), lr=options.learning_rate)
+    limit = (
+        f"exactly {options.max_steps} steps"
+        if math.isinf(options.time_budget_s)
+        else f"budget {options.time_budget_s:g} s"
+    )
     yield StageInfo(
         stage,
         f"training the {'rDL' if options.use_pattern else 'plain'} denoiser on {len(pairs)} "
-        f"acquisition pair(s), budget {options.time_budget_s:g} s",
+        f"acquisition pair(s), {limit}",
     )
     losses: list[float] = []
     start = time.perf_counter()
