@@ -128,3 +128,15 @@ def test_target_of_another_shape_is_refused(raw_frames, raw_tif, tmp_path, capsy
     code, _, stderr = run(capsys, "sim", raw_tif, "-o", tmp_path / "o.tif", "--target", small, *DENOISE_FAST)
     assert code != 0
     assert "shape" in one_line_error(stderr)
+
+
+def test_help_shows_the_defaults_of_sim_options(capsys):
+    from self_vision.core.sim.options import SimOptions
+
+    with pytest.raises(SystemExit):
+        run(capsys, "sim", "--help")
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = SimOptions()
+    assert f"(default {1000 * defaults.excitation_wavelength_um:g})" in text
+    assert f"(default {defaults.na_detection:g})" in text
+    assert f"(default {defaults.time_budget_s:g})" in text

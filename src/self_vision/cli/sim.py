@@ -23,7 +23,10 @@ NA_RANGE = (0.1, 1.7)
 
 
 def add_sim_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``sim`` on the ``self-vision`` subparsers."""
+    """Register ``sim`` on the ``self-vision`` subparsers; the defaults shown come from ``SimOptions``."""
+    from ..core.sim.options import DENOISERS, TRAINING_MODES, SimOptions
+
+    d = SimOptions()
     p = sub.add_parser(
         "sim",
         help="reconstruct raw 2D-SIM frames (3 orientations x 3 phases) on a 2x grid; optionally rDL-denoise them",
@@ -40,27 +43,52 @@ def add_sim_parser(sub: Any) -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="NM",
-        help="excitation wavelength in nm (default 488): sets the expected pattern period with --excitation-na",
+        help=f"excitation wavelength in nm (default {1000 * d.excitation_wavelength_um:g}): with --excitation-na, "
+        "the expected pattern period",
     )
-    p.add_argument("--emission-wavelength", type=float, default=None, metavar="NM", help="nm (default 525)")
-    p.add_argument("--na", type=float, default=None, help="detection NA, for the computed OTF (default 1.3)")
-    p.add_argument("--excitation-na", type=float, default=None, help="NA of the pattern beams (default 1.35)")
+    p.add_argument(
+        "--emission-wavelength",
+        type=float,
+        default=None,
+        metavar="NM",
+        help=f"nm (default {1000 * d.emission_wavelength_um:g})",
+    )
+    p.add_argument(
+        "--na", type=float, default=None, help=f"detection NA, for the computed OTF (default {d.na_detection:g})"
+    )
+    p.add_argument(
+        "--excitation-na", type=float, default=None, help=f"NA of the pattern beams (default {d.na_excitation:g})"
+    )
     p.add_argument("--otf", type=Path, default=None, metavar="FILE", help="measured radial OTF (.mrc, 1 x N)")
-    p.add_argument("--order", choices=["orientation-major", "phase-major"], default=None, help="frame order")
+    p.add_argument(
+        "--order", choices=["orientation-major", "phase-major"], default=None, help=f"frame order (default {d.order})"
+    )
     p.add_argument("--offset", type=float, default=None, metavar="COUNTS", help="camera offset (default: estimated)")
     p.add_argument("--angles", default=None, metavar="A,B,C", help="prior pattern angles in rad, one per orientation")
-    p.add_argument("--wiener", type=float, default=None, metavar="W", help="Wiener parameter (default 0.1)")
-    p.add_argument("--denoise", choices=["none", "rdl", "plain"], default="none", help="raw-frame denoiser")
+    p.add_argument("--wiener", type=float, default=None, metavar="W", help=f"Wiener parameter (default {d.wiener:g})")
+    p.add_argument("--denoise", choices=DENOISERS, default=d.denoise, help=f"raw-frame denoiser (default {d.denoise})")
     p.add_argument(
         "--training",
-        choices=["auto", "self", "timelapse", "supervised"],
+        choices=TRAINING_MODES,
         default=None,
         help="auto: supervised with --target, timelapse with T >= 2, else self (recorruption)",
     )
     p.add_argument("--target", type=Path, default=None, metavar="HIGH_SNR", help="matched high-SNR raw frames")
-    p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="training time (default 40)")
-    p.add_argument("--steps", type=int, default=None, metavar="N", help="at most N training steps")
-    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"training time (default {d.time_budget_s:g})",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="exactly N training steps, no time limit (the run repeats exactly); with --time-budget: at most N",
+    )
+    p.add_argument("--seed", type=int, default=None, help=f"random seed (default {d.seed})")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     p.add_argument("--sim-wiener", type=Path, default=None, metavar="PATH", help="also write the Wiener SIM")
     p.add_argument("--widefield", type=Path, default=None, metavar="PATH", help="also write the widefield (2x grid)")
