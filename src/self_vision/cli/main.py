@@ -7,6 +7,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from ..core.errors import SelfVisionError, UsageError
 from ..defaults import DEMO_TIME_BUDGET
@@ -17,10 +18,16 @@ from .enhance import run_enhance, run_evaluate
 from .sim import add_sim_parser, run_sim_command
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with its mistakes as one ``self-vision: error:`` line (no usage block), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"self-vision: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="self-vision", description="Zero-shot resolution enhancement of microscopy volumes."
-    )
+    parser = OneLineParser(prog="self-vision", description="Zero-shot resolution enhancement of microscopy volumes.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     enhance = sub.add_parser("enhance", help="enhance a TIFF volume, learning from it alone")
