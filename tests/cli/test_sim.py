@@ -50,6 +50,8 @@ def test_wiener_sim_writes_a_2x_image_with_half_the_pixel(raw_tif, tmp_path, cap
     assert digest(raw_tif) == before  # the input is never modified
     record = read_record(out)
     assert record is not None and record["task"] == "sim"
+    assert record["repeats_exactly"] is True and record["steps_trained"] == {}
+    assert "repeats exactly" in stdout
 
 
 def test_rdl_run_writes_denoised_frames_and_says_it_repeats_exactly(raw_tif, tmp_path, capsys):
@@ -64,7 +66,10 @@ def test_rdl_run_writes_denoised_frames_and_says_it_repeats_exactly(raw_tif, tmp
     assert not np.allclose(tifffile.imread(out), tifffile.imread(wiener))  # the denoised frames changed the SR
     record = read_record(out)
     assert record["exact_steps"] is True
-    assert record["steps_trained"]["denoise"] == 2
+    assert record["steps_trained"] == {"rdl": 2}  # one stage: the rDL net, pattern images from the Wiener SIM
+    assert record["repeats_exactly"] is True and record["training_mode"] == "self"
+    assert len(record["pattern"]) == 3 and record["pixel_size_um"] == pytest.approx(PIXEL_UM / 2, rel=1e-3)
+    assert read_record(denoised)["steps_trained"] == record["steps_trained"]
     assert record["settings"]["denoise"] == "rdl"
 
 
@@ -140,3 +145,15 @@ def test_help_shows_the_defaults_of_sim_options(capsys):
     assert f"(default {1000 * defaults.excitation_wavelength_um:g})" in text
     assert f"(default {defaults.na_detection:g})" in text
     assert f"(default {defaults.time_budget_s:g})" in text
+
+
+def test_time_budget_run_says_it_does_not_repeat_exactly(raw_tif, tmp_path, capsys):
+    out = tmp_path / "budget.tif"
+    argv = ["sim", raw_tif, "-o", out, "--denoise", "plain", "--time-budget", "0.01", "--steps", "2", "--quiet"]
+    code, stdout, stderr = run(capsys, *argv, "--device", "cpu")
+    assert code == 0, stderr
+    assert "time budget" in stdout and "repeats exactly" not in stdout
+    record = read_record(out)
+    assert record["exact_steps"] is False and record["repeats_exactly"] is False
+    assert record["settings"]["time_budget_s"] == pytest.approx(0.01)
+    assert 1 <= record["steps_trained"]["denoise"] <= 2

@@ -234,7 +234,7 @@ def run_sim_command(args: argparse.Namespace) -> int:
         result = run_to_end(run(request), bar)
     finally:
         bar.close()
-    record = sim_record(result, options, seconds=time.perf_counter() - start)
+    record = sim_record(result, options)
     final = result.sr_denoised if result.sr_denoised is not None else result.sr
     what = {"rdl": "rDL-SIM", "plain": "plain-denoised SIM"}.get(options.denoise, "Wiener SIM")
     _write(args.output, final, result.pixel_size_um, args.overwrite, record)
@@ -244,7 +244,10 @@ def run_sim_command(args: argparse.Namespace) -> int:
         _write(args.widefield, result.widefield, result.pixel_size_um, args.overwrite, record)
     if args.denoised is not None and result.denoised is not None:
         _write(args.denoised, result.denoised, result.raw_pixel_size_um, args.overwrite, record, frames=True)
-    trained = f"; {options.training} training, {steps_text(record)}" if result.losses else ""
+    if result.losses:
+        trained = f"; {result.training_mode} training, {steps_text(record)}"
+    else:
+        trained = "; no training (Wiener SIM only): repeats exactly"
     print(
         f"self-vision: {args.input.name} {raw.data.shape} -> {args.output} {final.shape} {what}, "
         f"pixel {result.pixel_size_um:g} µm{trained}; total {time.perf_counter() - start:.1f} s"

@@ -82,15 +82,36 @@ def denoise_record(result: Any, options: Any) -> dict[str, Any]:
     )
 
 
-def sim_record(result: Any, options: Any, *, seconds: float) -> dict[str, Any]:
-    """The record of a :class:`~self_vision.core.sim.run.SimResult` made with ``options`` in ``seconds``.
+def sim_record(result: Any, options: Any, *, seconds: float | None = None) -> dict[str, Any]:
+    """The record of a :class:`~self_vision.core.sim.run.SimResult` made with ``options``.
 
-    A SIM run with an infinite time budget trains exactly ``max_steps`` steps (repeats exactly).
+    A SIM run repeats exactly when it trains nothing (Wiener SIM only) or trains with an infinite time budget
+    (exactly ``max_steps`` steps); ``seconds`` (default: the result's training time) is the time trained.
     """
-    steps = {"denoise": len(result.losses)} if result.losses else {}
-    exact = bool(result.losses) and math.isinf(float(options.time_budget_s))
+    steps = dict(getattr(result, "steps_trained", {}) or {})
+    if not steps and result.losses:
+        steps = {"denoise": len(result.losses)}
+    exact = bool(steps) and math.isinf(float(options.time_budget_s))
+    pattern = [
+        {"angle_rad": round(p.angle % (2 * math.pi), 5), "k0_per_um": round(p.magnitude, 5),
+         "phases_rad": [round(v % (2 * math.pi), 4) for v in p.phases], "modulation": round(float(p.modulation), 4),
+         "source": p.source, "reliable": bool(p.reliable)}
+        for p in result.params
+    ]  # fmt: skip
     return run_record(
-        "sim", options, steps=steps, seconds=seconds, exact_steps=exact, pixel_size_um=result.pixel_size_um
+        "sim",
+        options,
+        steps=steps,
+        seconds=getattr(result, "train_seconds", 0.0) if seconds is None else seconds,
+        exact_steps=exact,
+        repeats_exactly=exact or options.denoise == "none",
+        training_mode=getattr(result, "training_mode", None),
+        pixel_size_um=result.pixel_size_um,
+        raw_pixel_size_um=result.raw_pixel_size_um,
+        offset=round(float(result.offset), 3),
+        otf=result.otf_source,
+        pattern=pattern,
+        warnings=list(result.warnings),
     )
 
 
