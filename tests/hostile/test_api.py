@@ -102,9 +102,7 @@ CASES: dict[str, tuple[Callable[[World], object], type[SelfVisionError], str]] =
 
 
 #: Cases whose fix lies in a module this corpus' owner does not own (see the reason).
-NEEDS = {
-    "save-model-none": "core/enhance/enhancer.save_model calls .to_dict() before checking it was given an Enhancer"
-}
+NEEDS: dict[str, str] = {}  # case -> why it is a strict xfail (a fix outside this corpus's files); none left
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,10 @@ import torch
 from ...defaults import MAX_TILE_OUTPUT
 from ..degrade import back_project, cubic_upsample
 from ..devices import resolve_device
-from ..errors import DataError, one_line
+from ..errors import KIND_INVALID_VALUE, DataError, UsageError, one_line
 from ..events import Event, InferProgress, run_to_end
 from ..infer import predict, predict_planes, self_ensemble
+from ..io.modelcheck import MODEL_VERSION
 from ..io.modelfile import MODEL_FORMAT, read_payload, save_payload
 from ..model import ModelConfig, SelfVisionNet
 
@@ -106,7 +107,7 @@ class Enhancer:
     def to_dict(self) -> dict:
         return {
             "format": MODEL_FORMAT,
-            "version": 1,
+            "version": MODEL_VERSION,
             "factor": list(self.factor),
             "operator": self.operator,
             "psf_sigma": self.psf_sigma,
@@ -184,6 +185,12 @@ def back_project_array(
 
 def save_model(enhancer: Enhancer, path: str | Path) -> Path:
     """Write a trained model atomically (``torch.save`` of plain tensors and settings)."""
+    if not isinstance(enhancer, Enhancer):
+        raise UsageError(
+            f"save_model: give a trained model (e.g. result.model), not {type(enhancer).__name__}",
+            kind=KIND_INVALID_VALUE,
+            option="model",
+        )
     return save_payload(enhancer.to_dict(), path)
 
 
