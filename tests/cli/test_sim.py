@@ -157,3 +157,28 @@ def test_time_budget_run_says_it_does_not_repeat_exactly(raw_tif, tmp_path, caps
     assert record["exact_steps"] is False and record["repeats_exactly"] is False
     assert record["settings"]["time_budget_s"] == pytest.approx(0.01)
     assert 1 <= record["steps_trained"]["denoise"] <= 2
+
+
+def test_exact_steps_runs_repeat_bit_for_bit(raw_tif, tmp_path, capsys):
+    argv = ["sim", raw_tif, "--denoise", "plain", "--steps", "2", "--seed", "1", "--device", "cpu", "--quiet"]
+    first, second = tmp_path / "a.tif", tmp_path / "b.tif"
+    assert run(capsys, *argv, "-o", first)[0] == 0
+    assert run(capsys, *argv, "-o", second)[0] == 0
+    assert np.array_equal(tifffile.imread(first), tifffile.imread(second))
+
+
+def test_bad_data_is_one_line(raw_frames, raw_tif, tmp_path, capsys):
+    """A widefield stack (no pattern), a 3D stack of 18 frames and an image given as the OTF are refused."""
+    flat = np.repeat(raw_frames.mean(axis=0, keepdims=True), 9, axis=0)
+    flat += np.random.default_rng(0).normal(0, 2, flat.shape).astype(np.float32)
+    widefield = write_tiff(tmp_path / "wf.tif", flat, voxel_size=(PIXEL_UM, PIXEL_UM), axes="TYX")
+    stack = write_tiff(tmp_path / "z.tif", np.concatenate([raw_frames] * 2), voxel_size=(PIXEL_UM,) * 2, axes="TYX")
+    cases = {
+        "no illumination pattern": [widefield, "-o", tmp_path / "o.tif"],
+        "18 frames": [stack, "-o", tmp_path / "o.tif"],
+        "radial": [raw_tif, "-o", tmp_path / "o.tif", "--otf", stack],
+    }
+    for word, argv in cases.items():
+        code, _, stderr = run(capsys, "sim", *argv, "--quiet")  # no stage lines: only the error
+        assert code == 1 and word in one_line_error(stderr), (word, stderr)
+    assert not (tmp_path / "o.tif").exists()
