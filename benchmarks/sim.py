@@ -93,7 +93,8 @@ def _angle_error(a: float, b: float) -> float:
     return abs((a - b + math.pi / 2) % math.pi - math.pi / 2)
 
 
-def part_sim(photons: list[float], budget: float, n: int, seed: int) -> list[str]:
+def part_sim(photons: list[float], budget: float, n: int, seed: int, steps: int | None = None) -> list[str]:
+    """Parameter errors and PSNR/SSIM per light level; ``steps``: every denoiser trains exactly that many steps."""
     from scipy import ndimage
 
     from self_vision.core.sim import layout, wiener
@@ -114,7 +115,8 @@ def part_sim(photons: list[float], budget: float, n: int, seed: int) -> list[str
             pixel_size_um=sim.pixel_size_um,
             na_detection=1.35,
             emission_wavelength_um=0.488,
-            time_budget_s=budget,
+            time_budget_s=math.inf if steps else budget,
+            max_steps=steps or SimOptions.max_steps,
             device="cpu",
             seed=seed,
         )
@@ -286,6 +288,7 @@ def main() -> None:
     parser.add_argument("--part", choices=("all", "sim", "real", "speed", "decorrelation"), default="all")
     parser.add_argument("--photons", type=float, nargs="+", default=[200.0, 50.0, 20.0])
     parser.add_argument("--budget", type=float, default=40.0, help="training seconds per denoiser")
+    parser.add_argument("--steps", type=int, default=None, help="--part sim: exactly N steps per denoiser, no budget")
     parser.add_argument("--size", type=int, default=128, help="simulated camera pixels per side")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
@@ -305,7 +308,7 @@ def main() -> None:
     if args.part in ("all", "decorrelation"):
         print("\n".join(part_decorrelation(args.photons, args.size, args.seed)), "\n", flush=True)
     if args.part in ("all", "sim"):
-        print("\n".join(part_sim(args.photons, args.budget, args.size, args.seed)), "\n", flush=True)
+        print("\n".join(part_sim(args.photons, args.budget, args.size, args.seed, args.steps)), "\n", flush=True)
 
 
 if __name__ == "__main__":
