@@ -7,7 +7,8 @@ pattern-modulated (PM) images; their SR estimate comes from (``pm_source``):
   the Wiener SIM of its output is the SR estimate behind the PM images, and the rDL network starts from the
   plain one's weights (the pattern inputs start at zero weight). This plays the part of the paper's pre-trained
   SR network, which a self-supervised run on one acquisition does not have.
-* ``"wiener"`` (default) — one stage: the Wiener SIM of the noisy input (smoothed by ``pm_wiener``).
+* ``"wiener"`` (default) — one stage: the Wiener SIM of the noisy input (smoothed by ``pm_wiener``, not
+  apodised: see :mod:`.modulated`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ import torch
 
 from ..errors import CancelledError, UsageError
 from ..events import CancelToken, Event, StageInfo
-from .modulated import match_mean, modulated_images
+from .modulated import match_mean, modulated_images, sr_estimate
 from .noise import NoiseModel, estimate_noise
 from .rdl import RDLNet, denoise_stack
 from .training import Pair, TrainOptions, recorrupted_pairs, train
-from .wiener import WienerOptions, reconstruct
 
 
 @dataclass
@@ -68,11 +68,10 @@ def denoise_frames(
     mode = training_mode(options.training, stacks.shape[0], high is not None)
     scale = float(np.percentile(stacks, 99.9)) or 1.0
     norm = stacks / scale
-    pm_opts = WienerOptions(wiener=options.pm_wiener, apodisation=options.apodisation)
 
     def pm_of(stack: np.ndarray, estimate_from: np.ndarray | None = None) -> np.ndarray:
         source = stack if estimate_from is None else estimate_from
-        estimate = reconstruct(source, params, pixel, otf, pm_opts)
+        estimate = sr_estimate(source, params, pixel, otf, options.pm_wiener)
         return match_mean(modulated_images(estimate, params, pixel, otf, options.n_phases), stack)
 
     yield StageInfo("sim-denoise", f"preparing {mode} training pairs")

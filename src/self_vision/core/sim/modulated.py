@@ -2,15 +2,31 @@
 
 ``PM_{d,p} = downsample(OTF ⊛ (SR × (1 + m_d·cos(2π k0_d·r + φ_{d,p}))))`` — the SR estimate on the 2× grid times
 the estimated illumination pattern, blurred by the detection OTF and Fourier-resampled to the camera grid.
+
+The PM images are a forward model of the raw frames, so the SR estimate behind them must be an estimate of the
+object itself: :func:`sr_estimate` is the generalised Wiener estimate **without apodisation**. (The triangular
+apodisation of :mod:`.wiener` shapes a pleasant SR image; inside a forward model it attenuates every band by
+``1 − |k|/(k_c + |k0|)`` — about half at |k0| — so PM images computed from an apodised estimate are blurred,
+their fringes too weak. On noise-free simulated frames they matched the frames to ≈ 30 dB PSNR with the
+apodisation and ≈ 42 dB without it.)
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .fourier import resize_spectrum
 from .optics import OTF, otf_on_grid
 from .pattern import PatternParams
+from .wiener import WienerOptions, reconstruct
+
+
+def sr_estimate(stack: np.ndarray, params: list[PatternParams], pixel_um: float, otf: OTF, wiener: float) -> np.ndarray:
+    """The object estimate behind the PM images: Wiener SIM of ``stack`` ``(O, P, Y, X)`` with parameter ``wiener``
+    and no apodisation (``apodisation = inf``), on the 2× grid."""
+    return reconstruct(stack, params, pixel_um, otf, WienerOptions(wiener=wiener, apodisation=math.inf))
 
 
 def pattern_image(params: PatternParams, phase: float, shape: tuple[int, int], pixel_um: float) -> np.ndarray:

@@ -8,7 +8,8 @@ combined as
 
 with ``H_0 = OTF(k)``, ``H_±1 = (m/2)·OTF(k ± k0)``; ``w`` is the Wiener parameter (dimensionless: the OTF is 1 at
 k = 0, so w² is the noise-to-signal power the filter assumes; larger = smoother, fewer artefacts). ``A`` is a
-triangular apodisation ``(1 − |k|/k_A)^bend`` with ``k_A = apodisation · (k_c + |k0|)``, the extended SIM support.
+triangular apodisation ``(1 − |k|/k_A)^bend`` with ``k_A = apodisation · (k_c + |k0|)``, the extended SIM support
+(``apodisation = inf``: none, as the forward model behind the pattern-modulated images needs).
 An optional notch (``attenuation`` in [0, 1), Gaussian of width ``attenuation_width`` µm⁻¹ around each band's
 centre) down-weights the low frequencies of every band, where out-of-focus light and residual leakage live.
 """
