@@ -108,6 +108,13 @@ def _scale(*values: object):
     return change
 
 
+def _shift(*values: object):
+    def change(image: dict) -> None:
+        image["datasets"][0]["coordinateTransformations"].append({"type": "translation", "translation": list(values)})
+
+    return change
+
+
 def _dataset(**values: object):
     return lambda image: image["datasets"][0].update(**values)
 
@@ -125,6 +132,8 @@ ZARR = [
     *_zarr("zero.zarr", "0, negative", _scale(0, 1, 1)),
     *_zarr("neg.zarr", "0, negative", _scale(-1, 1, 1)),
     *_zarr("nanscale.zarr", "not finite", _scale("NaN", 1, 1)),
+    *_zarr("nanshift.zarr", "translation", _shift("NaN", 0, 0)),
+    *_zarr("shortshift.zarr", "one entry per axis", _shift(1, 2)),
     *_zarr("dotdot.zarr", "leaves the store", _dataset(path="../in.tif")),
     *_zarr("gone.zarr", "missing array", _dataset(path="1")),
     *_zarr("badchunk.zarr", "truncated or corrupt", setup=lambda w: _bad_chunk(w)),

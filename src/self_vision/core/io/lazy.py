@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import KIND_BAD_INPUT, DataError, UsageError, one_line
-from .omezarr import warn_missing_chunks, zarr_levels
+from .omezarr import ZarrImage, read_zarr_image, warn_missing_chunks, zarr_levels
 from .paths import check_input_file
 from .tiff import check_codec, check_not_truncated, plan_axes, tifffile_errors
 
@@ -150,14 +150,23 @@ def _open_zarr(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
 def open_pyramid(path: str | Path) -> tuple[list[Any], str, tuple[float, ...] | None, str | None]:
     """Every resolution level of a Zarr / OME-Zarr image as lazy dask arrays, finest first, with its axes
     (e.g. ``"ZYX"``) and level 0's voxel size and unit — what a multiscale napari layer needs."""
+    image = open_zarr_image(path)
+    return image.levels, image.axes, image.voxel_size, image.unit
+
+
+def open_zarr_image(path: str | Path) -> ZarrImage:
+    """:func:`~self_vision.core.io.omezarr.read_zarr_image` with every level as a lazy dask array: the levels,
+    axes, level 0's voxel size, translate and unit, and the channel axis."""
+    import dataclasses
+
     import dask.array as da
 
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such file or folder; check the path")
-    levels, axes, voxel_size, unit = zarr_levels(path)
-    warn_missing_chunks(path, levels[0])
-    return [da.from_zarr(level) for level in levels], axes, voxel_size, unit
+    image = read_zarr_image(path)
+    warn_missing_chunks(path, image.levels[0])
+    return dataclasses.replace(image, levels=[da.from_zarr(level) for level in image.levels])
 
 
 def _chunks_for(data: Any) -> tuple[int, ...]:

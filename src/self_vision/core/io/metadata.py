@@ -134,3 +134,82 @@ def _inverse_rational(tag: Any) -> float | None:
     if num <= 0 or den <= 0 or not math.isfinite(num) or not math.isfinite(den):
         return None
     return tidy(den / num)
+
+
+def physical_translate(tif: tifffile.TiffFile, sizes: dict[str, tuple[float, str | None]]) -> dict[str, float]:
+    """Per-axis (``"X"``, ``"Y"``, ``"Z"``) world position of the first voxel's centre — napari's ``translate`` —
+    in the unit of ``sizes`` (from :func:`physical_sizes`; an axis without a size counts in pixels).
+
+    Read from the OME ``Plane`` of the first plane (``PositionX/Y/Z``, converted to the voxel size's unit), or
+    from ImageJ's calibration origin (``xorigin`` / ``yorigin`` / ``zorigin``, in pixels: the translate is
+    ``-origin · size``). A position that is not a finite number is ignored with a :class:`CalibrationWarning`.
+    Files without either give ``{}`` (the origin).
+    """
+    invalid: list[str] = []
+    found: dict[str, float] = {}
+    with suppress(Exception):  # metadata is best effort; never fail a read because of it
+        if tif.is_ome and tif.ome_metadata:
+            found = _ome_translate(tif.ome_metadata, sizes, invalid)
+    with suppress(Exception):
+        if not found and tif.is_imagej and tif.imagej_metadata:
+            found = _imagej_translate(tif.imagej_metadata, sizes, invalid)
+    if invalid:
+        warnings.warn(
+            f"{getattr(tif, 'filename', '') or 'input'}: {', '.join(invalid)} "
+            f"{'is' if len(invalid) == 1 else 'are'} not a valid position; the image is placed at the origin "
+            "along that axis",
+            CalibrationWarning,
+            stacklevel=2,
+        )
+    return found
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _imagej_translate(ij: dict[str, Any], sizes: dict, invalid: list[str]) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for ax in "XYZ":
+        value = ij.get(f"{ax.lower()}origin")
+        if value is None:
+            continue
+        number = _finite(value)
+        if number is None:
+            invalid.append(f"ImageJ {ax.lower()}origin {value!r}")
+        elif number:
+            found[ax] = tidy(-number * sizes.get(ax, (1.0, None))[0])
+    return found
+
+
+def _ome_translate(xml: str, sizes: dict, invalid: list[str]) -> dict[str, float]:
+    """PositionX/Y/Z of the first OME Image's plane at Z = T = C = 0 (or its first plane)."""
+    image = tifffile.xml2dict(xml).get("OME", {}).get("Image", {})
+    image = (image[0] if image else {}) if isinstance(image, list) else image
+    planes = image.get("Pixels", {}).get("Plane", []) if isinstance(image, dict) else []
+    planes = [p for p in (planes if isinstance(planes, list) else [planes]) if isinstance(p, dict)]
+    first = [p for p in planes if all(int(p.get(f"The{a}", 0)) == 0 for a in "ZTC")] or planes
+    if not first:
+        return {}
+    found: dict[str, float] = {}
+    for ax in "XYZ":
+        value = first[0].get(f"Position{ax}")
+        if value is None:
+            continue
+        number = _finite(value)
+        if number is None:
+            invalid.append(f"OME Position{ax} {value!r}")
+            continue
+        unit = normalize_unit(first[0].get(f"Position{ax}Unit"))
+        size_unit = sizes[ax][1] if ax in sizes else None
+        if unit in UNIT_IN_UM and size_unit in UNIT_IN_UM:
+            number = number * UNIT_IN_UM[unit] / UNIT_IN_UM[size_unit]
+        elif unit in UNIT_IN_UM and ax not in sizes:
+            continue  # a physical position on an uncalibrated axis: no common frame with the voxel grid
+        if number:
+            found[ax] = tidy(number)
+    return found

@@ -17,7 +17,7 @@ import numpy as np
 import tifffile
 
 from ..errors import KIND_OUTPUT_PATH, DataError, UsageError, one_line, output_exists
-from .units import MICRON, imagej_unit, normalize_unit
+from .units import MICRON, imagej_unit, normalize_unit, tidy
 
 #: Outputs larger than this are written as BigTIFF with OME metadata (ImageJ TIFF stops at 4 GB).
 BIGTIFF_BYTES = 2**32 - 2**25
@@ -108,6 +108,7 @@ def write_tiff(
     overwrite: bool = False,
     axes: str | None = None,
     record: dict[str, Any] | None = None,
+    translate: Sequence[float] | None = None,
 ) -> Path:
     """Write a YX, ZYX, TYX or TZYX array as an ImageJ TIFF, atomically; return the path written.
 
@@ -117,6 +118,12 @@ def write_tiff(
     no others. The data go to a temporary file in the same folder that is renamed over ``path`` only once
     complete. ``record`` (:mod:`self_vision.core.provenance`: seed, steps, settings) goes into the ImageJ
     ``Info`` text (not into BigTIFF/OME outputs beyond 4 GB).
+
+    ``translate`` gives, per spatial axis in ``unit``, where the first voxel's centre lies (napari's layer
+    ``translate``: voxel ``i`` is at ``i · size + translate``). It is stored as ImageJ's own calibration origin,
+    ``xorigin`` / ``yorigin`` / ``zorigin`` in the description, in pixels (``-translate / size``, what ImageJ's
+    *Image ▸ Properties* shows as the origin), and in BigTIFF/OME outputs as the OME ``Plane`` elements'
+    ``PositionX`` / ``PositionY`` (voxel 0) and ``PositionZ`` (each plane's own z). A zero translate writes nothing.
     """
     from ..provenance import to_text
     from .paths import check_extension
@@ -134,6 +141,7 @@ def write_tiff(
 
     metadata: dict[str, Any] = {"axes": axes}
     resolution = None
+    sizes = [1.0] * len(spatial)
     if voxel_size is not None:
         sizes = _check_voxel_size(path, voxel_size, len(spatial))
         resolution = (1.0 / sizes[-1], 1.0 / sizes[-2])
@@ -144,6 +152,13 @@ def write_tiff(
             metadata["unit"] = ij_unit
         if big:  # ImageJ TIFF stops at 4 GB: OME metadata in a BigTIFF instead
             metadata = {"axes": axes, **_ome_physical_sizes(spatial, sizes, unit)}
+    if translate is not None:
+        offsets = _check_translate(path, translate, spatial)
+        if any(offsets) and big:
+            metadata.update(_ome_positions(axes, tuple(data.shape), sizes, offsets, unit if voxel_size else None))
+        elif any(offsets):  # ImageJ: calibrated x = (pixel - xorigin) * size
+            origin = zip(spatial, offsets, sizes, strict=True)
+            metadata.update({f"{a.lower()}origin": tidy(-t / s) for a, t, s in origin if t})
     if record is not None and not big:
         metadata["Info"] = to_text(record)
 
@@ -197,6 +212,38 @@ def _ome_physical_sizes(spatial: str, sizes: Sequence[float], unit: str | None) 
         if normalize_unit(unit) is not None:
             found[f"PhysicalSize{axis}Unit"] = normalize_unit(unit)
     return found
+
+
+def _ome_positions(
+    axes: str, shape: tuple[int, ...], sizes: Sequence[float], offsets: Sequence[float], unit: str | None
+) -> dict[str, Any]:
+    """OME-XML ``Plane`` entries, one per plane (T, Z order): PositionX/Y of voxel 0, PositionZ of the plane."""
+    lead = axes[:-2]
+    planes = list(np.ndindex(*shape[: len(lead)]))
+    where = dict(zip(axes.replace("T", ""), zip(sizes, offsets, strict=True), strict=True))
+    plane: dict[str, list[Any]] = {}
+    for axis in "XYZ":
+        if axis not in where:
+            continue
+        size, offset = where[axis]
+        z = lead.index(axis) if axis in lead else None
+        plane[f"Position{axis}"] = [tidy(offset + (index[z] * size if z is not None else 0.0)) for index in planes]
+        if normalize_unit(unit) is not None:
+            plane[f"Position{axis}Unit"] = [normalize_unit(unit)] * len(planes)
+    return {"Plane": plane}
+
+
+def _check_translate(path: Path, translate: Sequence[float], spatial: str) -> list[float]:
+    """One finite number per spatial axis."""
+    try:
+        offsets = [float(v) for v in translate]
+    except (TypeError, ValueError):
+        offsets = []
+    if len(offsets) != len(spatial) or not all(math.isfinite(v) for v in offsets):
+        raise UsageError(
+            f"{path}: translate {tuple(translate)!r} is invalid; give {len(spatial)} finite numbers ({spatial})"
+        )
+    return offsets
 
 
 def _check_voxel_size(path: Path, voxel_size: Sequence[float], ndim: int) -> list[float]:
