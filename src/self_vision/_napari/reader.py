@@ -1,5 +1,6 @@
-"""napari reader for TIFF files (voxel size from ImageJ/OME metadata as ``scale``, one layer per channel) and for
-Zarr / OME-Zarr folders (lazy, multiscale when they hold a pyramid)."""
+"""napari reader for TIFF files (voxel size from ImageJ/OME metadata as ``scale``, the ImageJ origin or OME plane
+position as ``translate``, one layer per channel) and for Zarr / OME-Zarr folders (lazy, multiscale when they hold
+a pyramid, level 0's ``scale`` and ``translation`` as the layer's, one layer per channel)."""
 
 from __future__ import annotations
 
@@ -26,18 +27,29 @@ def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerD
 
 
 def read_zarrs(path: str | list[str]) -> list[LayerData]:
-    """A lazily loaded layer per Zarr / OME-Zarr image: multiscale when it has a pyramid, voxel size as scale."""
-    from ..core.io.lazy import open_pyramid
+    """A lazily loaded layer per Zarr / OME-Zarr image (one per channel when it has a channel axis): multiscale
+    when it has a pyramid, level 0's voxel size as scale and its ``translation`` as translate, units only when
+    the store names them."""
+    from ..core.io.lazy import open_zarr_image
 
     layers = []
     for p in [path] if isinstance(path, str) else list(path):
-        levels, axes, voxel_size, unit = open_pyramid(p)
-        meta: dict[str, Any] = {"name": Path(str(p).rstrip("/")).name.split(".")[0], "multiscale": len(levels) > 1}
-        data: Any = levels if len(levels) > 1 else levels[0]
-        if voxel_size is not None:
-            meta["scale"] = tuple(v if a in _SPATIAL else 1.0 for v, a in zip(voxel_size, axes, strict=True))
-            meta["units"] = tuple(_pint_unit(unit) if a in _SPATIAL else "pixel" for a in axes)
+        image = open_zarr_image(p)
+        name = Path(str(p).rstrip("/")).name.split(".")[0]
+        meta: dict[str, Any] = {"name": name, "multiscale": len(image.levels) > 1}
+        data: Any = image.levels if len(image.levels) > 1 else image.levels[0]
+        keep = [i for i in range(len(image.axes)) if i != image.channel_axis]
+        axes = "".join(image.axes[i] for i in keep)
+        if image.voxel_size is not None:
+            meta["scale"] = tuple(image.voxel_size[i] if image.axes[i] in _SPATIAL else 1.0 for i in keep)
+        if image.translate is not None:
+            meta["translate"] = tuple(image.translate[i] if image.axes[i] in _SPATIAL else 0.0 for i in keep)
+        if image.unit is not None:
+            meta["units"] = tuple(_pint_unit(image.unit) if a in _SPATIAL else "pixel" for a in axes)
         meta["axis_labels"] = tuple(a.lower() for a in axes)
+        if image.channel_axis is not None:
+            meta["channel_axis"] = image.channel_axis
+            meta["name"] = [f"{name} [ch{i}]" for i in range(int(image.levels[0].shape[image.channel_axis]))]
         layers.append((data, meta, "image"))
     return layers
 
@@ -53,7 +65,7 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
     import tifffile
 
     from ..core.errors import DataError
-    from ..core.io.metadata import physical_sizes
+    from ..core.io.metadata import physical_sizes, physical_translate
 
     path = Path(path)
     try:
@@ -62,6 +74,7 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
             axes = series.axes.upper()
             data = series.asarray()
             sizes = physical_sizes(tif, series)
+            offsets = physical_translate(tif, sizes)
     except (OSError, ValueError, IndexError, tifffile.TiffFileError) as exc:
         raise DataError(f"{path}: not a readable TIFF file ({exc}); check that it is a complete TIFF image") from None
     data = np.asarray(data)
@@ -79,6 +92,8 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
     unit = next((u for _, u in sizes.values() if u), None)
     meta["scale"] = tuple(sizes[a][0] if a in sizes and a in _SPATIAL else 1.0 for a in layer_axes)
     meta["units"] = tuple((_pint_unit(unit) if a in sizes and a in _SPATIAL else "pixel") for a in layer_axes)
+    if offsets:
+        meta["translate"] = tuple(offsets.get(a, 0.0) if a in _SPATIAL else 0.0 for a in layer_axes)
     meta["axis_labels"] = tuple(a.lower() for a in layer_axes)
     if rgb:
         meta["rgb"] = True

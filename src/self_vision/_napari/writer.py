@@ -1,4 +1,5 @@
-"""napari writer: an image layer to an ImageJ TIFF whose voxel size is the layer's scale."""
+"""napari writer: an image layer to an ImageJ TIFF whose voxel size is the layer's scale and whose calibration
+origin (ImageJ's ``xorigin``/``yorigin``/``zorigin``) is the layer's translate."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 
 def write_image(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
-    """Write a grey 2D/3D image layer to ``path`` (.tif/.tiff) with its scale as voxel size; returns [path]."""
+    """Write a grey 2D/3D image layer to ``path`` (.tif/.tiff) with its scale as voxel size and its translate as
+    the position of the first voxel (see :func:`~self_vision.core.io.writing.write_tiff`); returns [path]."""
     import numpy as np
 
     from ..core.errors import UsageError
@@ -22,5 +24,8 @@ def write_image(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     units = [normalize_unit(str(u)) for u in meta.get("units") or ()]
     spatial = [u for u in units if u is not None]
     unit = spatial[-1] if spatial else None
-    written = write_tiff(path, array, voxel_size=scale[-array.ndim :], unit=unit, overwrite=True)
+    translate = tuple(float(t) for t in meta.get("translate") or (0.0,) * array.ndim)
+    written = write_tiff(
+        path, array, voxel_size=scale[-array.ndim :], unit=unit, overwrite=True, translate=translate[-array.ndim :]
+    )
     return [str(written)]
