@@ -8,7 +8,7 @@ pattern-modulated (PM) images; their SR estimate comes from (``pm_source``):
   plain one's weights (the pattern inputs start at zero weight). This plays the part of the paper's pre-trained
   SR network, which a self-supervised run on one acquisition does not have.
 * ``"wiener"`` (default) — one stage: the Wiener SIM of the noisy input (smoothed by ``pm_wiener``, not
-  apodised: see :mod:`.modulated`).
+  apodised, padded rather than tapered at the edges: see :mod:`.modulated`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 
 from ..errors import CancelledError, UsageError
 from ..events import CancelToken, Event, StageInfo
-from .modulated import match_mean, modulated_images, sr_estimate
+from .modulated import forward_model, match_mean
 from .noise import NoiseModel, estimate_noise
 from .rdl import RDLNet, denoise_stack
 from .training import Pair, TrainOptions, recorrupted_pairs, train
@@ -71,8 +71,7 @@ def denoise_frames(
 
     def pm_of(stack: np.ndarray, estimate_from: np.ndarray | None = None) -> np.ndarray:
         source = stack if estimate_from is None else estimate_from
-        estimate = sr_estimate(source, params, pixel, otf, options.pm_wiener)
-        return match_mean(modulated_images(estimate, params, pixel, otf, options.n_phases), stack)
+        return match_mean(forward_model(source, params, pixel, otf, options.pm_wiener, options.n_phases), stack)
 
     yield StageInfo("sim-denoise", f"preparing {mode} training pairs")
     noise = None

@@ -14,8 +14,10 @@ apodisation and ≈ 42 dB without it.)
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
+from scipy import ndimage
 
 from .fourier import resize_spectrum
 from .optics import OTF, otf_on_grid
@@ -27,6 +29,54 @@ def sr_estimate(stack: np.ndarray, params: list[PatternParams], pixel_um: float,
     """The object estimate behind the PM images: Wiener SIM of ``stack`` ``(O, P, Y, X)`` with parameter ``wiener``
     and no apodisation (``apodisation = inf``), on the 2× grid."""
     return reconstruct(stack, params, pixel_um, otf, WienerOptions(wiener=wiener, apodisation=math.inf))
+
+
+def _padded(stack: np.ndarray, params: list[PatternParams], pixel_um: float, pad: int):
+    """``stack`` extended by ``pad`` pixels per side with a smooth, structure-free border (the edge values, blurred,
+    blended to the frame mean at the outer edge), and ``params`` with phases for the shifted origin."""
+    mean = stack.mean(axis=(-2, -1), keepdims=True)
+    widths = ((0, 0),) * (stack.ndim - 2) + ((pad, pad), (pad, pad))
+    big = np.pad(stack.astype(np.float64), widths, mode="edge")
+    smooth = ndimage.gaussian_filter(big, (0,) * (stack.ndim - 2) + (pad / 3, pad / 3))
+    inside = np.zeros(big.shape[-2:], dtype=bool)
+    inside[pad:-pad, pad:-pad] = True
+    big = np.where(inside, big, smooth)
+
+    def ramp(n: int) -> np.ndarray:
+        w = np.ones(n)
+        t = 0.5 - 0.5 * np.cos(np.pi * (np.arange(pad) + 0.5) / pad)
+        w[:pad], w[n - pad :] = t, t[::-1]
+        return w
+
+    window = ramp(big.shape[-2])[:, None] * ramp(big.shape[-1])[None, :]
+    big = (big - mean) * window + mean
+    shift = 2 * np.pi * pad * pixel_um
+    moved = [replace(p, phases=tuple(ph - shift * (p.k0[0] + p.k0[1]) for ph in p.phases)) for p in params]
+    return big, moved
+
+
+def forward_model(
+    stack: np.ndarray,
+    params: list[PatternParams],
+    pixel_um: float,
+    otf: OTF,
+    wiener: float,
+    n_phases: int | None = None,
+    *,
+    pad: int = 8,
+) -> np.ndarray:
+    """PM stack ``(O, P, Y, X)`` from the unapodised Wiener estimate of ``stack`` ``(O, P, Y, X)`` (not yet scaled).
+
+    The frames are padded (:func:`_padded`) instead of tapered: the reconstruction's edge taper blends the outer
+    pixels to the mean, which is harmless in an SR image but made the PM images wrong there (noise-free
+    simulated frames: 30.6 dB with the taper, 42.6 dB padded). ``pad = 0``: the tapered estimate.
+    """
+    if pad <= 0:
+        return modulated_images(sr_estimate(stack, params, pixel_um, otf, wiener), params, pixel_um, otf, n_phases)
+    big, moved = _padded(stack, params, pixel_um, pad)
+    options = WienerOptions(wiener=wiener, apodisation=math.inf, edge_taper=0)
+    sr = reconstruct(big, moved, pixel_um, otf, options)
+    return modulated_images(sr, moved, pixel_um, otf, n_phases)[..., pad:-pad, pad:-pad]
 
 
 def pattern_image(params: PatternParams, phase: float, shape: tuple[int, int], pixel_um: float) -> np.ndarray:
