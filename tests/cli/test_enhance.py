@@ -651,15 +651,17 @@ def test_gate_returns_the_classical_result_on_noise_unless_keep_network(tmp_path
         assert np.abs(g - cubic_upsample(noise, (1, 2, 2))).max() < 1e-3
 
 
-def test_gate_unchecked_classical_replaces_an_unverifiable_axial_stage(small_tiff, tmp_path, capsys):
-    """An 8-slice stack cannot check a x4 axial stage: 'network' keeps it (unverified), 'classical' does not."""
+def test_an_axial_stage_too_thin_for_z_is_gated_on_held_out_lateral_planes(small_tiff, tmp_path, capsys):
+    """An 8-slice stack cannot check a x4 axial stage in z; the held-out lateral planes (its trained scale)
+    still decide, so the verdict is confirmed or rejected, never kept unverified; --keep-network overrides."""
     argv = ["enhance", small_tiff, "--factor", "4,1,1", *FAST, "--quiet"]
-    code, kept, _ = run(capsys, *argv, "-o", tmp_path / "a.tif")
+    code, gated, _ = run(capsys, *argv, "-o", tmp_path / "a.tif")
     assert code == 0
-    assert "axial unchecked" in kept and "; returned network: " in kept
-    code, replaced, _ = run(capsys, *argv, "-o", tmp_path / "b.tif", "--gate-unchecked", "classical")
+    assert "gate: axial confirmed" in gated or "gate: axial rejected" in gated
+    assert "unverified" not in gated
+    code, kept, _ = run(capsys, *argv, "-o", tmp_path / "b.tif", "--keep-network")
     assert code == 0
-    assert "axial unchecked" in replaced and "; returned network" not in replaced
+    assert "; returned network" in kept
 
 
 @pytest.mark.parametrize("extra", [["--sampling", "z=step"], ["--sampling", "point,area"], ["--sampling", "q=area"]])

@@ -128,9 +128,14 @@ def test_weights_are_saved_with_the_model(tmp_path):
 
 def test_an_axial_stage_that_cannot_be_checked_keeps_its_detail():
     # 8 slices cannot be degraded 4x along z once more; the weight fitted on lateral planes is reported only
-    result = enhance(synthetic_neurons((8, 48, 48), seed=1), (4, 1, 1), steps=20, detail_weight="auto")
+    # (keep_network: the gate, which also weighs the held-out lateral planes, is tested below and in test_gate)
+    result = enhance(
+        synthetic_neurons((8, 48, 48), seed=1), (4, 1, 1), steps=20, detail_weight="auto", keep_network=True
+    )
     check = result.self_check
     assert "axial" in check.unchecked
+    assert "axial" in check.plane_intervals  # still measured at its trained scale on lateral planes
+    assert result.gate.verdicts["axial"] == ("confirmed" if check.plane_intervals["axial"][1] > 0 else "rejected")
     assert check.weights == {"axial": 1.0} == result.detail_weights
     assert check.weight_sources["axial"].startswith("z not checked")
     assert 0.0 <= check.proxy_weights["axial"] <= 1.0

@@ -60,6 +60,32 @@ def test_decide():
         decide(enhancer, both, EnhanceOptions(gate_unchecked="maybe"))
 
 
+def test_the_axial_stage_needs_every_measurement_it_has():
+    enhancer = _Groups(["axial"])
+    z_says_yes = _check({"axial": (0.9, 0.6, 1.2)})
+    both = SelfCheck(**{**z_says_yes.__dict__, "plane_intervals": {"axial": (0.3, 0.1, 0.5)}})
+    assert decide(enhancer, both, EnhanceOptions()).verdicts == {"axial": "confirmed"}
+    planes_say_no = SelfCheck(**{**z_says_yes.__dict__, "plane_intervals": {"axial": (0.4, -0.2, 0.6)}})
+    assert decide(enhancer, planes_say_no, EnhanceOptions()).verdicts == {"axial": "rejected"}
+    # a stack too thin for the z check: the lateral planes alone decide, it is not "unchecked"
+    only_planes = SelfCheck(plane_intervals={"axial": (-0.5, -0.9, -0.1)}, plane_best_classical={"axial": "cubic"})
+    decision = decide(enhancer, only_planes, EnhanceOptions())
+    assert decision.verdicts == {"axial": "rejected"} and decision.returned == "cubic"  # what the planes preferred
+    assert "lateral planes" in only_planes.summary()
+
+
+def test_a_step_sampled_input_falls_back_to_cubic():
+    # z was a step: cubic passes through the planes, so it is the classical result even where back-projection
+    # scored a hair higher on the slab (it only moves even-factor block centres)
+    enhancer = _Groups(["axial"])
+    rejected = _check({"axial": (-0.3, -0.5, -0.1)})  # back-projection 30.5 > cubic 30.0 on the slab
+    assert decide(enhancer, rejected, EnhanceOptions()).returned == "back-projection"
+    enhancer.factor, enhancer.sampling = (2, 1, 1), ("point", "area", "area")
+    assert decide(enhancer, rejected, EnhanceOptions()).returned == "cubic"
+    enhancer.factor, enhancer.sampling = (2, 2, 2), ("point", "area", "area")
+    assert decide(enhancer, rejected, EnhanceOptions()).returned == "back-projection"
+
+
 def test_bootstrap_interval():
     rng = np.random.default_rng(0)
     reference = rng.random((8, 64, 64))

@@ -76,12 +76,24 @@ def test_self_check_predicts_no_gain_on_pure_noise():
 
 def test_holdout_is_never_trained_on():
     x = np.zeros((4, 32, 100), np.float32)
-    train, held = split_holdout(x, FACTOR)
-    assert held is not None
-    assert train.shape[-1] + held.shape[-1] == 100
-    assert np.shares_memory(train, x)
-    assert held.shape[-1] == 25
+    parts, held = split_holdout(x, FACTOR)
+    assert held is not None and held.shape[-1] == 25
+    assert sum(p.shape[-1] for p in parts) + held.shape[-1] == 100
+    assert all(np.shares_memory(p, x) for p in parts)
+    assert not any(np.shares_memory(p, held) for p in parts)
     assert split_holdout(np.zeros((4, 32, 20), np.float32), (1, 4, 4))[1] is None
+
+
+def test_holdout_lies_on_structure_not_background():
+    # structure only in the middle of X: the slab must land on it, and both sides stay trainable
+    x = np.zeros((4, 32, 160), np.float32)
+    x[..., 60:100] = np.random.default_rng(0).random((4, 32, 40))
+    parts, held = split_holdout(x, FACTOR)
+    assert held is not None and held.std() > 0.2
+    assert len(parts) == 2 and all(p.shape[-1] >= 2 * FACTOR[-1] * 4 for p in parts)
+    # a uniform input keeps the old place: the last quarter
+    parts, held = split_holdout(np.ones((4, 32, 100), np.float32), FACTOR)
+    assert len(parts) == 1 and parts[0].shape[-1] == 75
 
 
 def test_self_check_can_be_switched_off(shapes):

@@ -95,23 +95,25 @@ def check_enhancer(
             (sampling[0], "area", "area"),
         )
         out.add("axial", found, axial_factor, calibrate, options.unchecked_detail_weight)
+        planes = None
+        if axial_planes is not None:
+            planes = check_axial_stage(
+                axial[0].model,
+                axial_planes(held_source),
+                fz,
+                options.operator,
+                options.psf_sigma,
+                rounds,
+                device,
+                sampling[0],
+            )
+            if planes is not None:
+                out.planes["axial"], out.plane_best["axial"] = planes.interval, planes.best_classical
         if found is None:
             note = f"{held_source.shape[0]} slices are too few to degrade z once more"
-            if axial_planes is not None:
-                proxy = check_axial_stage(
-                    axial[0].model,
-                    axial_planes(held_source),
-                    fz,
-                    options.operator,
-                    options.psf_sigma,
-                    rounds,
-                    device,
-                    sampling[0],
-                )
-                if proxy is not None:
-                    gain = proxy[0] - proxy[1]
-                    note += f" (on held-out lateral planes it gains {gain:+.2f} dB, which need not hold in z)"
-                    out.proxies["axial"] = proxy[2]
+            if planes is not None:
+                note += f" (on held-out lateral planes it gains {planes.model - planes.cubic:+.2f} dB over cubic)"
+                out.proxies["axial"] = planes.weight
             out.unchecked["axial"] = note
             if calibrate:
                 out.sources["axial"] = "z not checked" + (
@@ -137,6 +139,8 @@ class _Found:
     best: dict[str, str] = field(default_factory=dict)
     intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     factors: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    planes: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    plane_best: dict[str, str] = field(default_factory=dict)
 
     def add(
         self, label: str, found: GroupCheck | None, step: tuple[int, ...], calibrate: bool, fallback: float
@@ -163,4 +167,6 @@ class _Found:
             self.best,
             self.intervals,
             self.factors,
+            self.planes,
+            self.plane_best,
         )

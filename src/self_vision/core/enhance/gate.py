@@ -1,13 +1,16 @@
 """The gate: keep the network's result only where the self-check shows it beats the classical methods.
 
 For each stage group the self-check (:mod:`.check`) measures, on the held-out slab, the gain in dB of the
-network (with the product's back-projection) over the better of cubic interpolation and classical
-back-projection, with a 95 % block-bootstrap interval. A group whose interval does not lie above zero is
-*rejected*: its detail weight becomes 0, so that group is plain cubic interpolation, and when every group
-is rejected the run returns the better classical result (cubic, or back-projection from cubic) as a whole.
-A group the slab cannot check (a thin stack's axial stage) follows ``EnhanceOptions.gate_unchecked``
-("network": kept and reported as unverified; "classical": replaced as well). ``keep_network=True`` keeps
-the network everywhere; the decision the gate would have taken is still reported.
+network (with the product's back-projection) over the better of cubic interpolation and classical back-
+projection, with a 95 % block-bootstrap interval. The axial stage has two such measurements: in z, one z-step
+coarser than the output (the only z data with a truth), and on held-out lateral planes prepared as in its
+training (the physical scale it was trained at, on lateral content). Neither alone predicts the true gain
+(docs/benchmarks.md, "Predicted vs true"): a group is *confirmed* only when every measurement it has lies above
+zero. A group with an interval not above zero is *rejected*: its detail weight becomes 0, so that group is
+plain cubic interpolation, and when every group is rejected the run returns the better classical result (cubic,
+or back-projection from cubic) as a whole. A group the slab cannot check (a thin stack's axial stage) follows
+``EnhanceOptions.gate_unchecked`` ("network": kept and reported as unverified; "classical": replaced as well).
+``keep_network=True`` keeps the network everywhere; the decision the gate would have taken is still reported.
 """
 
 from __future__ import annotations
@@ -65,10 +68,11 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
     verdicts: dict[str, str] = {}
     kept: dict[str, bool] = {}
     for label in labels:
-        if label in check.intervals:
-            verdicts[label] = "confirmed" if check.intervals[label][1] > 0 else "rejected"
-        else:
+        evidence = [found[label] for found in (check.intervals, check.plane_intervals) if label in found]
+        if not evidence:
             verdicts[label] = "unchecked"
+        else:
+            verdicts[label] = "confirmed" if all(low > 0 for _, low, _ in evidence) else "rejected"
         keep = verdicts[label] == "confirmed" or (
             verdicts[label] == "unchecked" and options.gate_unchecked == "network"
         )
@@ -76,17 +80,29 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
     if all(kept.values()):
         returned = "network"
     elif not any(kept.values()):
-        returned = _best_classical(check)
+        returned = "cubic" if _point_sampled(enhancer) else _best_classical(check)
     else:
         returned = " + ".join(f"{'network' if kept[k] else 'cubic'} ({k})" for k in labels)
     return GateDecision(verdicts, kept, returned, options.keep_network)
 
 
+def _point_sampled(enhancer: Enhancer) -> bool:
+    """Every upsampled axis is a step (point samples): cubic interpolation already passes through the
+    samples, so back-projection has nothing to correct (it only moves even-factor block centres)."""
+    sampling = getattr(enhancer, "sampling", None)
+    factor = getattr(enhancer, "factor", ())
+    if sampling is None or len(sampling) != len(factor):
+        return False
+    return all(s == "point" for s, f in zip(sampling, factor, strict=True) if f > 1)
+
+
 def _best_classical(check: SelfCheck) -> str:
-    """Cubic or back-projection, whichever scored higher summed over the checked groups (back-projection
-    when nothing was checked: it is consistent with the input, cubic need not be)."""
+    """Cubic or back-projection, whichever scored higher summed over the checked groups; with no slab check,
+    the one the held-out lateral planes preferred; back-projection when nothing was checked (it is consistent
+    with the input, cubic need not be)."""
     if not check.psnr_cubic:
-        return "back-projection"
+        preferred = set(check.plane_best_classical.values())
+        return preferred.pop() if len(preferred) == 1 else "back-projection"
     margin = sum(check.psnr_back_projection[k] - check.psnr_cubic[k] for k in check.psnr_cubic)
     return "back-projection" if margin >= 0 else "cubic"
 

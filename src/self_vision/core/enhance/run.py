@@ -116,8 +116,8 @@ def train_steps(
     axial = path == "lateral-axial"
     has_lateral = any(f > 1 for f in lateral_factor)
     share = 1.0 / (int(has_lateral) + int(axial))
-    train_x, held_x = split_holdout(x, factor) if options.self_check else (x, None)
-    source, held_source = train_x, held_x
+    train_parts, held_x = split_holdout(x, factor) if options.self_check else ([x], None)
+    sources, held_source = train_parts, held_x
     if has_lateral:
         steps = gradual_steps(lateral_factor) if options.gradual else [lateral_factor]
         distinct = list(dict.fromkeys(steps))
@@ -126,17 +126,17 @@ def train_steps(
         for step in distinct:
             label = stage_name if len(distinct) == 1 else f"{stage_name} {'x'.join(map(str, step))}"
             models[step], logs[label] = yield from train_volume_model(
-                train_x, step, options, options.settings(share / len(distinct)), dev, rng, label, cancel
+                train_parts, step, options, options.settings(share / len(distinct)), dev, rng, label, cancel
             )
         stages += [Stage("volume", models[step]) for step in steps]
         if axial:
             for stage in stages:
-                source = apply_stage(stage, source, dev, False, options.max_tile_output)
+                sources = [apply_stage(stage, part, dev, False, options.max_tile_output) for part in sources]
                 if held_x is not None:
                     held_source = apply_stage(stage, held_source, dev, False, options.max_tile_output)
     if axial:
         model, logs["axial"], axial_planes = yield from train_axial_model(
-            x, source, factor, voxel_size, options, options.settings(share, "axial"), dev, rng, cancel
+            x, sources, factor, voxel_size, options, options.settings(share, "axial"), dev, rng, cancel
         )
         stages.append(Stage("axial", model))
 

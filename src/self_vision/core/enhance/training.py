@@ -22,7 +22,7 @@ from .planning import model_config, volume_patch
 
 
 def train_volume_model(
-    x: np.ndarray,
+    parts: Sequence[np.ndarray],
     factor: tuple[int, ...],
     options: EnhanceOptions,
     settings: TrainSettings,
@@ -31,10 +31,11 @@ def train_volume_model(
     stage: str,
     cancel: CancelToken | None,
 ) -> Generator[Event, None, tuple[SelfVisionNet, TrainLog]]:
-    """Fit a volume-kind model of ``factor`` to (degrade(crop), crop) pairs cut from ``x``."""
+    """Fit a volume-kind model of ``factor`` to (degrade(crop), crop) pairs cut from ``parts`` of the input
+    (the input less the self-check's slab; patches never straddle two parts)."""
     model = SelfVisionNet(model_config(factor, options))
-    patch = volume_patch(x.shape, factor)
-    sampler = PatchSampler([x], patch, rng)
+    patch = volume_patch(max((p.shape for p in parts), key=lambda shape: np.prod(shape)), factor)
+    sampler = PatchSampler(parts, patch, rng)
     yield StageInfo(stage, f"learning {'x'.join(map(str, factor))} from {patch} patches of the input")
     settings.batch_size = options.batch_size or (4 if len(patch) == 3 else 16)
     log = yield from train_model(
@@ -53,7 +54,7 @@ def train_volume_model(
 
 def train_axial_model(
     x: np.ndarray,
-    source: np.ndarray,
+    parts: Sequence[np.ndarray],
     factor: tuple[int, ...],
     voxel_size: Sequence[float] | None,
     options: EnhanceOptions,
@@ -62,7 +63,8 @@ def train_axial_model(
     rng: np.random.Generator,
     cancel: CancelToken | None,
 ) -> Generator[Event, None, tuple[SelfVisionNet, TrainLog, Callable[[np.ndarray], list[np.ndarray]]]]:
-    """Fit the 2D (fz, 1) model on lateral planes of ``source`` (see :mod:`.axial`).
+    """Fit the 2D (fz, 1) model on lateral planes of ``parts`` (the input less the self-check's slab, after
+    the lateral stages; see :mod:`.axial`).
 
     Returns the model, its training log and the function that prepares planes the way training did (the
     self-check reuses it on held-out data). ``x`` (the whole input) calibrates the axial blur.
@@ -81,9 +83,8 @@ def train_axial_model(
             f"axial blur estimated at {blur:.2f} µm (z-neighbour correlation {target:.3f}, model {reached:.3f})",
         )
     planes = functools.partial(axial_training_planes, fz=fz, lateral_spacing=lateral_spacing, z_out=z_out, blur_um=blur)
-    sources = planes(source)
-    width = min(48, min(s.shape[2] for s in sources))
-    lr = min(16, min(s.shape[1] for s in sources) // fz)
+    sources = [stack for part in parts for stack in planes(part)]
+    lr, width = _plane_patch(sources, fz)
     if lr < MIN_LOW_RES:
         raise DataError(f"input lateral size {x.shape[1:]} is too small to learn a {fz}x axial factor")
     model = SelfVisionNet(model_config((fz, 1), options))
@@ -136,3 +137,20 @@ def train_model(
         return F.l1_loss(pred, target) if settings.loss == "l1" else F.mse_loss(pred, target)
 
     return (yield from fit(model, batch_loss, settings, device=device, stage=stage, cancel=cancel))
+
+
+def _plane_patch(stacks: Sequence[np.ndarray], fz: int) -> tuple[int, int]:
+    """(low-res rows, width) of the axial training patch.
+
+    Of the patches that fit each stack (at most 16 rows and 48 wide, at least ``MIN_LOW_RES`` rows), the one
+    that leaves the most plane voxels to sample from (stacks it does not fit are unused); ties: the larger.
+    """
+
+    def usable(patch: tuple[int, int]) -> tuple[int, int]:
+        rows, width = patch
+        voxels = sum(s.size for s in stacks if s.shape[1] >= rows * fz and s.shape[2] >= width)
+        return voxels, rows * width
+
+    candidates = {(min(16, s.shape[1] // fz), min(48, s.shape[2])) for s in stacks}
+    trainable = [c for c in candidates if c[0] >= MIN_LOW_RES] or [max(candidates)]
+    return max(sorted(trainable), key=usable)
