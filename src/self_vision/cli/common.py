@@ -90,8 +90,9 @@ def add_gate_options(parser: argparse.ArgumentParser) -> None:
         "--gate-unchecked",
         default="network",
         choices=["network", "classical"],
-        help="a stage the self-check cannot measure (the axial stage of a thin stack): keep the network "
-        "(default, reported as unverified) or return the classical result",
+        help="a stage the self-check cannot measure at all (neither in z nor on held-out lateral planes, which "
+        "only happens when those planes are tiny): keep the network (default, reported as unverified) or return "
+        "the classical result",
     )
 
 
