@@ -3,6 +3,7 @@ shared real microtubules (qc17-THU/rDL-SIM, MIT, © 2022 Chang Qiao), plus speed
 
     .venv/bin/python benchmarks/sim.py                 # everything, markdown on stdout (~10 min on 2 cores)
     .venv/bin/python benchmarks/sim.py --part sim --photons 200 50 20 --budget 40
+    .venv/bin/python benchmarks/sim.py --part sim --photons 50 20 --steps 300 --seeds 0 1 2 --threads 1
     .venv/bin/python benchmarks/sim.py --part real --figure docs/images/sim_microtubules.png
     .venv/bin/python benchmarks/sim.py --part speed
     .venv/bin/python benchmarks/sim.py --part decorrelation      # the resolution estimate checked on known data
@@ -93,66 +94,124 @@ def _angle_error(a: float, b: float) -> float:
     return abs((a - b + math.pi / 2) % math.pi - math.pi / 2)
 
 
-def part_sim(photons: list[float], budget: float, n: int, seed: int, steps: int | None = None) -> list[str]:
-    """Parameter errors and PSNR/SSIM per light level; ``steps``: every denoiser trains exactly that many steps."""
+METHODS = ("widefield", "Wiener SIM", "Gaussian raw + Wiener", "plain denoiser + Wiener", "rDL + Wiener")
+
+
+def _sim_level(level: float, n: int, seed: int, budget: float, steps: int | None) -> dict:
+    """One simulated acquisition at ``level`` photons: pattern errors, (PSNR, SSIM) per method, and the PSNR of the
+    denoised raw frames against the noise-free frames (``frames``: raw, plain, rDL)."""
     from scipy import ndimage
 
     from self_vision.core.sim import layout, wiener
     from self_vision.core.sim.run import SimOptions, run_sim
     from self_vision.core.sim.simulate import simulate_sim
 
-    rows_p = [
-        "| photons (peak) | angle error (rad), 3 orientations | abs(k0) error (%) | modulation (truth 0.80) |",
-        "|---:|---|---|---|",
+    sim = simulate_sim(n, level, seed=seed)
+    clean = layout.arrange(simulate_sim(n, level, seed=seed, noise=False).raw)[0] - sim.offset
+    base = SimOptions(
+        pixel_size_um=sim.pixel_size_um,
+        na_detection=1.35,
+        emission_wavelength_um=0.488,
+        time_budget_s=math.inf if steps else budget,
+        max_steps=steps or SimOptions.max_steps,
+        device="cpu",
+        seed=seed,
+    )
+    plain = run_sim(sim.raw, base)
+    out = {
+        "angle": [_angle_error(e.angle, t.angle) for e, t in zip(plain.params, sim.params, strict=True)],
+        "k0": [100 * (e.magnitude / t.magnitude - 1) for e, t in zip(plain.params, sim.params, strict=True)],
+        "modulation": [e.modulation for e in plain.params],
+    }
+    support = wiener.sim_support(sim.otf, plain.params)
+    apo = wiener.apodisation(sim.truth_2x.shape, sim.pixel_size_um / 2, support)
+    truth = np.fft.ifft2(np.fft.fft2(sim.truth_2x) * apo).real
+    stack = layout.subtract_offset(layout.arrange(sim.raw)[0], plain.offset)
+    best_gauss = None
+    for sigma in (0.5, 0.75, 1.0, 1.5):  # the best of four widths against the truth: generous to the baseline
+        smooth = ndimage.gaussian_filter(stack, (0, 0, sigma, sigma))
+        score = _scores(wiener.reconstruct(smooth, plain.params, sim.pixel_size_um, sim.otf), truth)
+        if best_gauss is None or score[0] > best_gauss[0][0]:
+            best_gauss = (score, sigma)
+    den = run_sim(sim.raw, replace(base, denoise="plain"))
+    rdl = run_sim(sim.raw, replace(base, denoise="rdl"))
+    out["scores"] = [
+        _scores(plain.widefield, truth),
+        _scores(plain.sr, truth),
+        best_gauss[0],
+        _scores(den.sr_denoised, truth),
+        _scores(rdl.sr_denoised, truth),
     ]
-    rows_q = [
-        "| photons | widefield | Wiener SIM | Gaussian raw + Wiener | plain denoiser + Wiener | rDL + Wiener |",
+    out["sigma"] = best_gauss[1]
+    span = float(np.ptp(clean))
+    shift = plain.offset - sim.offset  # the frames have the estimated offset removed, `clean` the true one
+    out["frames"] = [
+        10 * math.log10(span**2 / float(np.mean((layout.arrange(f)[0] + shift - clean) ** 2)))
+        for f in (stack.reshape(sim.raw.shape), den.denoised, rdl.denoised)
+    ]
+    out["steps"] = (len(den.losses), len(rdl.losses))
+    return out
+
+
+def _mean_sd(values: list[float], digits: int) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values, ddof=1):.{digits}f}"
+
+
+def part_sim(photons: list[float], budget: float, n: int, seeds: list[int], steps: int | None = None) -> list[str]:
+    """Parameter errors and PSNR/SSIM per light level, mean ± sd over ``seeds`` (each seed: another simulated
+    sample and another training seed); ``steps``: every denoiser trains exactly that many steps."""
+    rows_p = [
+        "| photons (peak) | seed | angle error (rad), 3 orientations | abs(k0) error (%) | modulation (truth 0.80) |",
+        "|---:|---:|---|---|---|",
+    ]
+    rows_q = ["| photons | " + " | ".join(METHODS) + " |", "|---:|---|---|---|---|---|"]
+    rows_f = [
+        "| photons | raw frames | plain denoiser | rDL | rDL − plain, SIM PSNR (dB) | rDL − plain, SIM SSIM |",
         "|---:|---|---|---|---|---|",
     ]
     for level in photons:
-        sim = simulate_sim(n, level, seed=seed)
-        base = SimOptions(
-            pixel_size_um=sim.pixel_size_um,
-            na_detection=1.35,
-            emission_wavelength_um=0.488,
-            time_budget_s=math.inf if steps else budget,
-            max_steps=steps or SimOptions.max_steps,
-            device="cpu",
-            seed=seed,
-        )
-        plain = run_sim(sim.raw, base)
-        errs = [_angle_error(e.angle, t.angle) for e, t in zip(plain.params, sim.params, strict=True)]
-        kerr = [100 * (e.magnitude / t.magnitude - 1) for e, t in zip(plain.params, sim.params, strict=True)]
-        mods = [e.modulation for e in plain.params]
-        rows_p.append(
-            f"| {level:g} | {', '.join(f'{e:.4f}' for e in errs)} | {', '.join(f'{e:+.2f}' for e in kerr)} "
-            f"| {', '.join(f'{m:.2f}' for m in mods)} |"
-        )
-        support = wiener.sim_support(sim.otf, plain.params)
-        apo = wiener.apodisation(sim.truth_2x.shape, sim.pixel_size_um / 2, support)
-        truth = np.fft.ifft2(np.fft.fft2(sim.truth_2x) * apo).real
-        stack = layout.subtract_offset(layout.arrange(sim.raw)[0], plain.offset)
-        best_gauss = None
-        for sigma in (0.5, 0.75, 1.0, 1.5):  # the best of four widths against the truth: generous to the baseline
-            smooth = ndimage.gaussian_filter(stack, (0, 0, sigma, sigma))
-            score = _scores(wiener.reconstruct(smooth, plain.params, sim.pixel_size_um, sim.otf), truth)
-            if best_gauss is None or score[0] > best_gauss[0][0]:
-                best_gauss = (score, sigma)
-        den = run_sim(sim.raw, replace(base, denoise="plain"))
-        rdl = run_sim(sim.raw, replace(base, denoise="rdl"))
-        cells = [
-            _scores(plain.widefield, truth),
-            _scores(plain.sr, truth),
-            best_gauss[0],
-            _scores(den.sr_denoised, truth),
-            _scores(rdl.sr_denoised, truth),
-        ]
-        text = [f"{p:.2f} / {s:.3f}" for p, s in cells]
-        text[2] += f" (σ {best_gauss[1]:g} px)"
-        rows_q.append(f"| {level:g} | " + " | ".join(text) + " |")
-        print(rows_p[-1], flush=True)
-        print(rows_q[-1], f"steps plain {len(den.losses)}, rdl {len(rdl.losses)}", flush=True)
-    return [*rows_p, "", *rows_q]
+        runs = []
+        for seed in seeds:
+            r = _sim_level(level, n, seed, budget, steps)
+            runs.append(r)
+            rows_p.append(
+                f"| {level:g} | {seed} | {', '.join(f'{e:.4f}' for e in r['angle'])} "
+                f"| {', '.join(f'{e:+.2f}' for e in r['k0'])} | {', '.join(f'{m:.2f}' for m in r['modulation'])} |"
+            )
+            cells = [f"{p:.2f} / {q:.3f}" for p, q in r["scores"]]
+            print(
+                f"photons {level:g} seed {seed}:",
+                " | ".join(cells),
+                f"| Gaussian σ {r['sigma']:g} | frames {', '.join(f'{f:.2f}' for f in r['frames'])}",
+                f"| steps plain {r['steps'][0]}, rdl {r['steps'][1]}",
+                flush=True,
+            )
+        cells = []
+        for m in range(len(METHODS)):
+            psnr = _mean_sd([r["scores"][m][0] for r in runs], 2)
+            ssim = _mean_sd([r["scores"][m][1] for r in runs], 3)
+            cells.append(f"{psnr} / {ssim}")
+        rows_q.append(f"| {level:g} | " + " | ".join(cells) + " |")
+        frames = [_mean_sd([r["frames"][i] for r in runs], 2) for i in range(3)]
+        gain = _mean_sd([r["scores"][4][0] - r["scores"][3][0] for r in runs], 2)
+        gain_ssim = _mean_sd([r["scores"][4][1] - r["scores"][3][1] for r in runs], 3)
+        rows_f.append(f"| {level:g} | " + " | ".join(frames) + f" | {gain} | {gain_ssim} |")
+    note = f"{len(seeds)} seed(s) {', '.join(map(str, seeds))}; " + (
+        f"every denoiser trains exactly {steps} steps" if steps else f"training budget {budget:g} s per denoiser"
+    )
+    return [
+        *rows_p,
+        "",
+        f"PSNR dB / SSIM against the band-limited truth, mean ± sd ({note}):",
+        "",
+        *rows_q,
+        "",
+        "PSNR (dB) of the raw frames against the noise-free frames, and the paired rDL − plain gain in the SIM:",
+        "",
+        *rows_f,
+    ]
 
 
 def part_real(budget: float, figure: str | None) -> list[str]:
@@ -291,6 +350,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="--part sim: exactly N steps per denoiser, no budget")
     parser.add_argument("--size", type=int, default=128, help="simulated camera pixels per side")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="--part sim: these seeds (mean ± sd)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--figure", default="docs/images/sim_microtubules.png")
     args = parser.parse_args()
@@ -308,7 +368,11 @@ def main() -> None:
     if args.part in ("all", "decorrelation"):
         print("\n".join(part_decorrelation(args.photons, args.size, args.seed)), "\n", flush=True)
     if args.part in ("all", "sim"):
-        print("\n".join(part_sim(args.photons, args.budget, args.size, args.seed, args.steps)), "\n", flush=True)
+        print(
+            "\n".join(part_sim(args.photons, args.budget, args.size, args.seeds or [args.seed], args.steps)),
+            "\n",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
