@@ -197,3 +197,15 @@ def test_a_loaded_model_asks_before_replacing_a_result_and_save_follows_the_show
     assert "Replace 'cells ×1×2×2'" in questions[0]
     assert "kept" in widget.status.text()
     assert viewer.layers["cells ×1×2×2"] == first
+
+
+def test_a_thin_stack_verdict_names_the_lateral_planes_that_decided_it():
+    from self_vision._napari.words import verdict
+    from self_vision.core.enhance.selfcheck import SelfCheck
+
+    thin = {"unchecked": {"axial": "8 slices are too few to degrade z once more"}}
+    passed = SelfCheck(**thin, plane_intervals={"axial": (0.4, 0.1, 0.6)})
+    failed = SelfCheck(**thin, plane_intervals={"axial": (0.2, -0.3, 0.5)})
+    assert verdict(passed).startswith("added detail verified on held-out lateral planes only (+0.4 dB)")
+    assert verdict(failed).startswith("not verified") and "lateral planes" in verdict(failed)
+    assert verdict(SelfCheck(**thin)).startswith("self-check skipped because axial: 8 slices")

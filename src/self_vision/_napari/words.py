@@ -154,6 +154,19 @@ def check_skipped_reason(result: Any, context: Any) -> str:
 
 def verdict(check: Any, skipped: str | None = None) -> str:
     """One plain line: verified, not verified, or skipped and why."""
+    planes = getattr(check, "plane_intervals", {}) if check is not None else {}
+    if check is not None and not check.gains and planes:
+        # z was too thin to check: the held-out lateral planes (the scale the axial stage learned) decided
+        estimate, low, _ = min(planes.values(), key=lambda interval: interval[1])
+        if low > 0:
+            return (
+                f"added detail verified on held-out lateral planes only ({estimate:+.1f} dB); "
+                "the stack has too few slices to check z itself"
+            )
+        return (
+            f"not verified: on held-out lateral planes the model did not beat the classical result clearly "
+            f"({estimate:+.1f} dB); do not trust the added detail"
+        )
     if check is None or not check.gains:
         notes = "; ".join(f"{k}: {v}" for k, v in check.unchecked.items()) if check is not None else ""
         why = skipped or notes or "the image could not be split for it"

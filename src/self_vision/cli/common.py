@@ -107,6 +107,13 @@ def gate_text(gate, check) -> str:
             for k, (est, low, high) in check.intervals.items()
         )
         line += f"; held-out gain {gains}"
+    planes = getattr(check, "plane_intervals", {}) if check is not None else {}
+    if planes:
+        gains = ", ".join(
+            f"{k} {est:+.2f} dB vs {check.plane_best_classical.get(k, 'classical')} [95% {low:+.2f}, {high:+.2f}]"
+            for k, (est, low, high) in planes.items()
+        )
+        line += f"; on held-out lateral planes {gains}"
     return f"; returned {gate.returned}: {line}"
 
 
