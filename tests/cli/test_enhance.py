@@ -681,3 +681,15 @@ def test_evaluate_reports_the_sampling_and_what_the_gate_returned(small_tiff, ca
     code, stdout, _ = run(capsys, "evaluate", small_tiff, "--factor", "1,2,2", *FAST, "--quiet")
     assert code == 0
     assert stdout.splitlines()[-1].startswith("enhanced = ")
+
+
+def test_exact_steps_without_a_seed_repeat_bit_for_bit(small_tiff, tmp_path, capsys):
+    """The CLI uses the product's default seed when none is given (it passed None, i.e. unseeded, before)."""
+    import tifffile
+
+    argv = ["enhance", small_tiff, "--factor", "1,2,2", "--steps", "3", "--quiet"]
+    code, first, _ = run(capsys, *argv, "-o", tmp_path / "a.tif")
+    assert code == 0 and "seed 0" in first
+    code, _, _ = run(capsys, *argv, "-o", tmp_path / "b.tif")
+    assert code == 0
+    assert np.array_equal(tifffile.imread(tmp_path / "a.tif"), tifffile.imread(tmp_path / "b.tif"))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..core import errors
 from ..core.errors import UsageError
+from ..defaults import DEFAULT_SEED
 
 #: Exit code of ``enhance --strict`` when the self-check finds no gain over cubic (the output is written).
 STRICT_EXIT = 3
@@ -50,7 +51,12 @@ def add_run_options(parser: argparse.ArgumentParser, required_factor: bool = Tru
     limit = parser.add_mutually_exclusive_group()
     limit.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="training time (default 40)")
     limit.add_argument("--steps", type=int, default=None, metavar="N", help="training steps instead of a time budget")
-    parser.add_argument("--seed", type=int, default=None, help="random seed for a reproducible run")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"random seed (default {DEFAULT_SEED}; with --steps a run repeats exactly)",
+    )
     parser.add_argument(
         "--path", default="auto", choices=["auto", "3d", "lateral-axial"], help="how the axial factor is learned"
     )

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import UsageError
+from ..defaults import DEFAULT_SEED
 from .blockwise import add_blockwise_options
 
 
@@ -39,7 +40,12 @@ def add_denoise_parser(sub: Any) -> argparse.ArgumentParser:
     limit.add_argument("--time-budget", type=float, default=None, metavar="SECONDS", help="training time (default 30)")
     limit.add_argument("--steps", type=int, default=None, metavar="N", help="training steps instead of a time budget")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
-    p.add_argument("--seed", type=int, default=None, help="random seed for a reproducible run")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"random seed (default {DEFAULT_SEED}; with --steps a run repeats exactly)",
+    )
     p.add_argument("--channel", type=int, default=None, help="channel to use from a multichannel file")
     p.add_argument("--timepoint", type=int, default=None, help="sis only: time point of a time series")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file (and --save-model file)")
