@@ -61,3 +61,15 @@ def test_one_builder_for_every_kind_of_run(widget_and_viewer, image_layer):
     flat = widget_and_viewer[1].add_image(np.zeros((8, 8)), name="flat")
     with pytest.raises(RequestError, match="TiS"):
         build_request(settings, flat)
+
+
+def test_the_dock_seeds_with_the_products_default_seed():
+    from self_vision import defaults
+    from self_vision._napari.request import enhance_options
+    from self_vision._napari.settings import DockSettings
+
+    settings = DockSettings()
+    assert settings.seed == defaults.DEFAULT_SEED
+    assert enhance_options(settings).seed == defaults.DEFAULT_SEED
+    settings.seed = -1  # 'random': the user asked for a different seed each run
+    assert enhance_options(settings).seed is None

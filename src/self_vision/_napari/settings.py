@@ -61,7 +61,7 @@ class DockSettings:
     operator: str = "area"
     ensemble: bool = False
     uncertainty: bool = False
-    seed: int = -1  # -1 = a different seed every run
+    seed: int = defaults.DEFAULT_SEED  # the product's fixed default; -1 = a different seed every run
     back_projection: int = 10
     tile_mvox: int = defaults.MAX_TILE_OUTPUT // 2**20  # largest inference tile, in millions of output voxels
     precision: str = "auto"

@@ -86,8 +86,8 @@ class AdvancedPanel(QWidget):
         self.seed_spin = spin(
             -1,
             2**31 - 1,
-            "Starting point of the random choices in training. 'random' differs every run; fix a number to"
-            " repeat a run exactly",
+            "Starting point of the random choices in training. A fixed number (default 0) with a step count"
+            " repeats a run exactly; 'random' differs every run",
             special="random",
         )
         bind_spin(self.seed_spin, settings, "seed")
