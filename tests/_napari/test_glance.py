@@ -153,6 +153,23 @@ def test_the_dock_fits_a_1366_by_768_screen_with_advanced_open(widget_and_viewer
     assert dock.width() < 1366 / 2
 
 
+@pytest.mark.parametrize("mode", ["enhance", "sim"])
+def test_opening_advanced_widens_the_dock_so_no_control_is_clipped(widget_and_viewer, qtbot, mode):
+    widget, viewer, dock = widget_and_viewer
+    widget.settings.mode = mode
+    viewer.window._qt_window.resize(1366, 768)
+    viewer.window._qt_window.show()
+    closed = widget.minimumWidth()
+    widget.advanced.toggle.setChecked(True)
+    qtbot.wait(50)
+    needed = widget._body.minimumSizeHint().width()
+    assert needed >= closed
+    # the minimum follows what is shown, not the state at start-up, and the dock grows with it
+    qtbot.waitUntil(lambda: widget.minimumWidth() >= needed, timeout=2000)
+    qtbot.waitUntil(lambda: widget._scroll.viewport().width() >= needed, timeout=2000)
+    assert dock.width() < 1366 / 2
+
+
 def test_loss_plot_has_one_panel_with_its_own_axis_per_stage(qtbot):
     from self_vision._napari.plot import LossPlot
 

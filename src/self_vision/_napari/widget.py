@@ -8,7 +8,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from napari.utils.notifications import show_error, show_warning
-from qtpy.QtCore import QEvent, Qt, Signal
+from qtpy.QtCore import QEvent, Qt, QTimer, Signal
 from qtpy.QtWidgets import QFileDialog, QFrame, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
 from . import compare, layers, results, settings, words
@@ -101,7 +101,10 @@ class EnhanceWidget(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-        self.setMinimumWidth(body.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        self._body, self._scroll = body, scroll
+        self._fit_width()
+        body.installEventFilter(self)  # a row shown or hidden (Advanced, the mode) re-lays the body out
+        scroll.verticalScrollBar().installEventFilter(self)  # the bar appears, or is styled wider than its hint
 
         self.start_button.clicked.connect(self._on_start_clicked)
         self.save_button.clicked.connect(lambda: self.save_model())
@@ -118,6 +121,18 @@ class EnhanceWidget(QWidget):
     def _settings_changed(self, *args: Any) -> None:
         if self.context is None or self.context.state is not RunState.RUNNING:
             settings.save(self.settings)
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        kinds = (QEvent.Type.LayoutRequest, QEvent.Type.Show, QEvent.Type.Resize)
+        if event.type() in kinds and watched in (self._body, self._scroll.verticalScrollBar()):
+            QTimer.singleShot(0, self._fit_width)
+        return super().eventFilter(watched, event)
+
+    def _fit_width(self) -> None:
+        """At least as wide as the controls now shown (Advanced open, the mode's rows): the panels never clip."""
+        taken = self._scroll.width() - self._scroll.viewport().width()  # the bar with its margin, once shown
+        width = max(self._scroll.verticalScrollBar().sizeHint().width(), taken)
+        self.setMinimumWidth(self._body.minimumSizeHint().width() + width)
 
     def restore_defaults(self) -> None:
         """Every setting back to its default; the factors are proposed again for the chosen layer."""
