@@ -26,6 +26,7 @@ def laptop() -> None:
     viewer.window._qt_window.resize(1366, 768)
     viewer.open_sample("napari-self-vision", "undersampled_neurons")
     _, widget = viewer.window.add_plugin_dock_widget("napari-self-vision", "Enhance resolution")
+    widget.restore_defaults()  # the dock persists its settings: start from the defaults a new user sees
     widget.advanced.toggle.setChecked(True)
     viewer.reset_view()
     wait(1)
@@ -43,6 +44,7 @@ def sim() -> None:
     pixel = raw.pixel_size_um or 0.0626
     viewer.add_image(raw.data, name="microtubules raw", scale=(1, pixel, pixel), units=("pixel", "µm", "µm"))
     _, widget = viewer.window.add_plugin_dock_widget("napari-self-vision", "Enhance resolution")
+    widget.restore_defaults()
     widget.settings.mode = "sim"
     widget.settings.sim_denoise = "rdl"
     widget.settings.preset = "Fast"
@@ -55,6 +57,7 @@ def sim() -> None:
     wait(1)
     shot(viewer, "dock_sim.png")
     print(widget.sim_pattern_label.text())
+    widget.restore_defaults()  # leave no SIM settings behind for the next napari session
     viewer.close()
 
 
