@@ -154,7 +154,7 @@ def check_skipped_reason(result: Any, context: Any) -> str:
 
 def verdict(check: Any, skipped: str | None = None) -> str:
     """One plain line: verified, not verified, or skipped and why."""
-    planes = getattr(check, "plane_intervals", {}) if check is not None else {}
+    planes = check.plane_intervals if check is not None else {}
     if check is not None and not check.gains and planes:
         # z was too thin to check: the held-out lateral planes (the scale the axial stage learned) decided
         estimate, low, _ = min(planes.values(), key=lambda interval: interval[1])

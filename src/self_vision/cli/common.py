@@ -107,19 +107,21 @@ def gate_text(gate, check) -> str:
     if gate is None:
         return ""
     line = gate.summary().replace("(keep_network)", "(--keep-network)")
-    if check is not None and check.intervals:
-        gains = ", ".join(
-            f"{k} {est:+.2f} dB vs {check.best_classical.get(k, 'classical')} [95% {low:+.2f}, {high:+.2f}]"
-            for k, (est, low, high) in check.intervals.items()
-        )
-        line += f"; held-out gain {gains}"
-    planes = getattr(check, "plane_intervals", {}) if check is not None else {}
-    if planes:
-        gains = ", ".join(
-            f"{k} {est:+.2f} dB vs {check.plane_best_classical.get(k, 'classical')} [95% {low:+.2f}, {high:+.2f}]"
-            for k, (est, low, high) in planes.items()
-        )
-        line += f"; on held-out lateral planes {gains}"
+    measured = (
+        []
+        if check is None
+        else [
+            ("held-out gain", check.intervals, check.best_classical),
+            ("on held-out lateral planes", check.plane_intervals, check.plane_best_classical),
+        ]
+    )
+    for title, intervals, best in measured:
+        if intervals:
+            gains = ", ".join(
+                f"{k} {est:+.2f} dB vs {best.get(k, 'classical')} [95% {low:+.2f}, {high:+.2f}]"
+                for k, (est, low, high) in intervals.items()
+            )
+            line += f"; {title} {gains}"
     return f"; returned {gate.returned}: {line}"
 
 

@@ -17,6 +17,9 @@ from self_vision.core.sample import synthetic_shapes
 
 
 class _Groups:
+    factor: tuple[int, ...] = ()
+    sampling: tuple[str, ...] | None = None
+
     def __init__(self, labels):
         self.labels = labels
 

@@ -89,11 +89,9 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
 def _point_sampled(enhancer: Enhancer) -> bool:
     """Every upsampled axis is a step (point samples): cubic interpolation already passes through the
     samples, so back-projection has nothing to correct (it only moves even-factor block centres)."""
-    sampling = getattr(enhancer, "sampling", None)
-    factor = getattr(enhancer, "factor", ())
-    if sampling is None or len(sampling) != len(factor):
+    if enhancer.sampling is None:  # a model saved before sampling models: area everywhere
         return False
-    return all(s == "point" for s, f in zip(sampling, factor, strict=True) if f > 1)
+    return all(s == "point" for s, f in zip(enhancer.sampling, enhancer.factor, strict=True) if f > 1)
 
 
 def _best_classical(check: SelfCheck) -> str:

@@ -261,11 +261,14 @@ def check_axial_stage(
         cubic = cubic_upsample(low, factor)
         border = [0, min(2 * fz, reference.shape[1] // 4), 2]
         pred = _bp(net, low, factor, operator, psf_sigma, back_projection, sampling)
-        classical = _bp(cubic, low, factor, operator, psf_sigma, max(back_projection, 10), sampling)
+        base = _bp(cubic, low, factor, operator, psf_sigma, back_projection, sampling)
+        rounds = max(back_projection, 10)  # the classical baseline, as in check_volume_group
+        classical = (
+            base if rounds == back_projection else _bp(cubic, low, factor, operator, psf_sigma, rounds, sampling)
+        )
         for name, y in (("model", pred), ("cubic", cubic), ("back-projection", classical)):
             scores[name].append(score(y, reference, border=border).psnr)
             sse[name].append(block_sse(y, reference, border))
-        base = _bp(cubic, low, factor, operator, psf_sigma, back_projection, sampling)
         region = _interior(reference.shape, border)
         d = (pred - base)[region].astype(np.float64)
         num += float((d * (reference[region] - base[region])).sum())
