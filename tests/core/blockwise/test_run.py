@@ -12,6 +12,7 @@ from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.run import train_steps
 from self_vision.core.errors import CancelledError, DataError, UsageError
 from self_vision.core.events import CancelToken, InferProgress, run_to_end
+from self_vision.core.geometry import output_translate
 from self_vision.core.io.lazy import as_lazy, open_lazy
 from self_vision.core.io.tiff import read_tiff
 from self_vision.core.sample import synthetic_neurons
@@ -189,3 +190,16 @@ def test_blockwise_denoising_equals_whole_stack_denoising(tmp_path):
         )
     )
     assert fresh.train_seconds > 0 and is_complete(tmp_path / "t.zarr")
+
+
+@pytest.mark.parametrize("suffix", [".zarr", ".tif"])
+def test_outputs_keep_the_input_position_under_the_pixel_area_convention(tmp_path, volume, trained, suffix):
+    """The output lies where napari places an enhanced layer: the input's translate moved to the first
+    sub-voxel's centre, so a bright spot keeps its world coordinates through save and open."""
+    voxel, where = (2.0, 0.5, 0.5), (10.0, 3.0, -4.0)
+    lazy = as_lazy(volume, voxel, "µm", translate=where)
+    kwargs = {**SMALL_BLOCKS, "device": "cpu", "model": trained.enhancer}
+    result = run_to_end(enhance_blockwise_steps(lazy, tmp_path / f"out{suffix}", None, **kwargs))
+    reopened = open_lazy(result.path)
+    assert reopened.translate == pytest.approx(output_translate(voxel, trained.factor, where))
+    assert reopened.voxel_size == pytest.approx(tuple(v / f for v, f in zip(voxel, trained.factor, strict=True)))

@@ -32,7 +32,7 @@ from ..errors import (
     output_exists,
 )
 from ..events import CancelToken, Event, InferProgress, StageInfo
-from ..geometry import output_voxel_size
+from ..geometry import output_translate, output_voxel_size
 from ..intensity import Normalizer
 from ..io.lazy import LazyVolume
 from ..io.writing import TIFF_OUTPUTS, check_output_path, write_tiff
@@ -236,6 +236,7 @@ def _locked_steps(
                 "plan": plan.to_dict(),
                 "normalizer": [normalizer.low, normalizer.high],
                 "voxel_size": None if volume.voxel_size is None else list(volume.voxel_size),
+                "translate": None if volume.translate is None else list(volume.translate),
                 "unit": volume.unit,
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
             },
@@ -270,16 +271,16 @@ def _locked_steps(
     infer_seconds = time.perf_counter() - started
     run = store.run()
     voxel = None if run["voxel_size"] is None else output_voxel_size(run["voxel_size"], factor)
+    where = _output_translate(run, factor)
     yield StageInfo("writing", f"finishing {final.name}")
     if tiff:
         import zarr
 
-        write_tiff(
-            final, zarr.open_array(str(store.path / "0"), mode="r"), voxel_size=voxel, unit=run["unit"], overwrite=True
-        )
+        level0 = zarr.open_array(str(store.path / "0"), mode="r")
+        write_tiff(final, level0, voxel_size=voxel, unit=run["unit"], translate=where, overwrite=True)
         store.discard()
     else:
-        store.finish(voxel_size=voxel, unit=run["unit"], overwrite=overwrite, name=final.stem)
+        store.finish(voxel_size=voxel, translate=where, unit=run["unit"], overwrite=overwrite, name=final.stem)
     if device.type == "cuda":
         torch.cuda.empty_cache()
     return BlockwiseResult(
@@ -327,6 +328,15 @@ def _check_final(final: Path, overwrite: bool) -> None:
         raise UsageError(f"{final}: is a file, not an OME-Zarr folder; choose another output", kind=KIND_OUTPUT_PATH)
     if partial_path(final).exists() and not partial_path(final).is_dir():
         raise UsageError(f"{partial_path(final)}: is in the way (a file); move it", kind=KIND_OUTPUT_PATH)
+
+
+def _output_translate(run: dict[str, Any], factor: Sequence[int]) -> tuple[float, ...] | None:
+    """Where the output's voxel 0 lies in the input's world: the input's translate moved by the sub-voxel offset
+    of the pixel-area convention (:func:`~self_vision.core.geometry.output_translate`, as napari results are
+    placed). None for an uncalibrated input (its output is labelled in output voxels, so no world to keep)."""
+    if run.get("voxel_size") is None:
+        return None
+    return output_translate(run["voxel_size"], factor, run.get("translate"))
 
 
 def _check_resumed_voxel_size(path: Path, recorded: Any, given: Sequence[float] | None) -> None:

@@ -91,8 +91,13 @@ class OutputStore:
         unit: str | None,
         overwrite: bool,
         name: str = "enhanced",
+        translate: Sequence[float] | None = None,
     ) -> Path:
-        """Pyramid, metadata, completion marker, then the rename that makes the result appear."""
+        """Pyramid, metadata, completion marker, then the rename that makes the result appear.
+
+        ``translate``: where level 0's voxel 0 lies (its ``translation`` transform, with each coarser level's
+        block-mean shift added to it); None or all zero writes none for level 0.
+        """
         import zarr
         from ome_zarr.writer import write_multiscales_metadata
 
@@ -105,12 +110,14 @@ class OutputStore:
             _downsample(self.path, level, levels[level - 1], levels[level])
         axes_names = "zyx"[-ndim:]
         space_unit = _ngff_unit(unit) if voxel_size is not None else None
+        origin = [float(t) for t in translate] if translate is not None else [0.0] * ndim
         datasets = []
         for level, factors in enumerate(levels):
             level_scale = [s * f for s, f in zip(scale, factors, strict=True)]
             transforms: list[dict[str, Any]] = [{"type": "scale", "scale": level_scale}]
-            if level:  # the block mean of f voxels is centred (f-1)/2 voxels in
-                shift = [s * (f - 1) / 2 for s, f in zip(scale, factors, strict=True)]
+            # the block mean of f voxels is centred (f-1)/2 voxels in from level 0's voxel 0
+            shift = [t + s * (f - 1) / 2 for t, s, f in zip(origin, scale, factors, strict=True)]
+            if any(shift):
                 transforms.append({"type": "translation", "translation": shift})
             datasets.append({"path": str(level), "coordinateTransformations": transforms})
         write_multiscales_metadata(

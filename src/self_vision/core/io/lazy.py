@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import KIND_BAD_INPUT, DataError, UsageError, one_line
-from .omezarr import ZarrImage, read_zarr_image, warn_missing_chunks, zarr_levels
+from .omezarr import ZarrImage, read_zarr_image, warn_missing_chunks
 from .paths import check_input_file
 from .tiff import check_codec, check_not_truncated, plan_axes, tifffile_errors
 
@@ -37,13 +37,18 @@ class SourceSpec:
 
 @dataclass
 class LazyVolume:
-    """A lazily read 2D (YX) or 3D (ZYX) volume and its voxel size."""
+    """A lazily read 2D (YX) or 3D (ZYX) volume, its voxel size and where it lies.
+
+    ``translate``: the world position of voxel 0's centre per axis, in ``unit`` (napari's layer ``translate``;
+    a TIFF's ImageJ origin or OME plane position, an OME-Zarr's level-0 ``translation``); None at the origin.
+    """
 
     data: Any  # dask.array.Array
     voxel_size: tuple[float, ...] | None
     unit: str | None
     axes: str
     spec: SourceSpec | None = None  # None for in-memory or caller-made arrays
+    translate: tuple[float, ...] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -75,14 +80,20 @@ def is_zarr_path(path: str | Path) -> bool:
     return path.is_dir() and any((path / m).exists() for m in ("zarr.json", ".zarray", ".zgroup"))
 
 
-def as_lazy(data: Any, voxel_size: tuple[float, ...] | None = None, unit: str | None = None) -> LazyVolume:
-    """Wrap a numpy, Zarr or dask array (2D or 3D) without reading it."""
+def as_lazy(
+    data: Any,
+    voxel_size: tuple[float, ...] | None = None,
+    unit: str | None = None,
+    translate: tuple[float, ...] | None = None,
+) -> LazyVolume:
+    """Wrap a numpy, Zarr or dask array (2D or 3D) without reading it (``translate``: see :class:`LazyVolume`)."""
     import dask.array as da
 
     if data.ndim not in (2, 3):
         raise DataError(f"input: is {data.ndim}D with shape {tuple(data.shape)}; give a 2D (YX) or 3D (ZYX) array")
     array = data if isinstance(data, da.Array) else da.from_array(data, chunks=_chunks_for(data))
-    return LazyVolume(array, voxel_size, unit, "ZYX"[-data.ndim :])
+    placed = None if translate is None else tuple(float(t) for t in translate)
+    return LazyVolume(array, voxel_size, unit, "ZYX"[-data.ndim :], translate=_placed(placed))
 
 
 def open_lazy(path: str | Path, *, channel: int | None = None, timepoint: int | None = None) -> LazyVolume:
@@ -103,7 +114,7 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
     import tifffile
     import zarr
 
-    from .metadata import physical_sizes
+    from .metadata import physical_sizes, physical_translate
     from .tiff import voxel_size_for
 
     try:
@@ -115,6 +126,7 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
             check_codec(path, tif)
             axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
             sizes = physical_sizes(tif, series)
+            offsets = physical_translate(tif, sizes)
             mappable = series.dataoffset is not None
         index, kept_axes = plan_axes(path, axes, shape, channel=channel, timepoint=timepoint)
         if mappable:  # uncompressed and contiguous: the OS pages it in on demand
@@ -130,13 +142,15 @@ def _open_tiff(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
         raise DataError(f"{path}: not a readable TIFF file ({exc}); check that it is a complete TIFF image") from None
     array = raw if isinstance(raw, da.Array) else da.from_array(raw, chunks=_chunks_for(raw))
     voxel_size, unit = voxel_size_for(kept_axes, sizes)
-    return LazyVolume(array[index], voxel_size, unit, kept_axes)
+    translate = tuple(float(offsets.get(a, 0.0)) for a in kept_axes) if offsets else None
+    return LazyVolume(array[index], voxel_size, unit, kept_axes, translate=_placed(translate))
 
 
 def _open_zarr(path: Path, channel: int | None, timepoint: int | None) -> LazyVolume:
     import dask.array as da
 
-    levels, axes, voxel_size, unit = zarr_levels(path)
+    image = read_zarr_image(path)
+    levels, axes, voxel_size, unit = image.levels, image.axes, image.voxel_size, image.unit
     warn_missing_chunks(path, levels[0])
     index, kept_axes = plan_axes(
         path, axes, tuple(int(n) for n in levels[0].shape), channel=channel, timepoint=timepoint
@@ -144,7 +158,16 @@ def _open_zarr(path: Path, channel: int | None, timepoint: int | None) -> LazyVo
     if voxel_size is not None:
         by_axis = dict(zip(axes, voxel_size, strict=True))
         voxel_size = tuple(float(by_axis[a]) for a in kept_axes)
-    return LazyVolume(da.from_zarr(levels[0])[index], voxel_size, unit, kept_axes)
+    translate = None
+    if image.translate is not None:
+        by_axis = dict(zip(axes, image.translate, strict=True))
+        translate = tuple(float(by_axis[a]) for a in kept_axes)
+    return LazyVolume(da.from_zarr(levels[0])[index], voxel_size, unit, kept_axes, translate=_placed(translate))
+
+
+def _placed(translate: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    """None for no translate or one at the origin (what :class:`LazyVolume` keeps)."""
+    return translate if translate is not None and any(translate) else None
 
 
 def open_pyramid(path: str | Path) -> tuple[list[Any], str, tuple[float, ...] | None, str | None]:

@@ -115,12 +115,6 @@ class ZarrImage:
     level_scales: tuple[tuple[float, ...] | None, ...] = ()
 
 
-def zarr_levels(path: Path) -> tuple[list[Any], str, tuple[float, ...] | None, str | None]:
-    """The Zarr arrays of an image (one for a plain array), its axes, level 0's voxel size and unit."""
-    image = read_zarr_image(path)
-    return image.levels, image.axes, image.voxel_size, image.unit
-
-
 def read_zarr_image(path: Path) -> ZarrImage:
     """A Zarr array (YX or ZYX) or an OME-Zarr image with its validated placement (see :class:`ZarrImage`)."""
     import zarr
