@@ -323,9 +323,10 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=["default"],
-        choices=["default", "paper", "fnsm", "weighted"],
+        choices=["default", "paper", "fnsm", "weighted", "matched"],
         help="the product's defaults, the paper's recipe (pipeline.paper_options), the defaults with FNSM first, "
-        "the defaults with detail_weight='auto' (also shows the same network with weight 1 and the oracle weight)",
+        "the defaults with detail_weight='auto' (also shows the same network with weight 1 and the oracle weight), "
+        "the defaults with match_noise=True",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args()
@@ -339,6 +340,7 @@ def main() -> None:
         "paper": paper_options(**common),
         "fnsm": EnhanceOptions(path=args.path, loss=args.loss, fnsm=True, **common),
         "weighted": EnhanceOptions(path=args.path, loss=args.loss, detail_weight="auto", **common),
+        "matched": EnhanceOptions(path=args.path, loss=args.loss, match_noise=True, **common),
     }
     configs = {name: configs[name] for name in args.configs}
     print(

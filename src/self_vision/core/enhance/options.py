@@ -40,6 +40,9 @@ class EnhanceOptions:
     self_check: bool = True  # hold out a quarter of X from training and score the model on it
     gradual: bool = True  # large factors in prime steps (4 = 2 x 2), one model per distinct step
     noise: tuple[float | None, float] | None = None  # (photons at intensity 1, read sigma) on training inputs
+    # Measure the noise of the data each stage is applied to and of its degraded training inputs, and add
+    # Gaussian noise to the training inputs to make up the difference (.noise); ignored when ``noise`` is set.
+    match_noise: bool = False
     axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
     uncertainty: bool = False  # also map the model's error one scale down per voxel (see .uncertainty)
     fnsm: bool = False  # a learned Fourier low-pass (core.fnsm) as the network's first stage

@@ -17,6 +17,7 @@ from ..model import SelfVisionNet
 from ..patches import PatchSampler, augment
 from ..validate import MIN_LOW_RES
 from .axial import axial_training_planes, estimate_axial_blur
+from .noise import matching_noise
 from .options import EnhanceOptions
 from .planning import model_config, volume_patch
 
@@ -38,6 +39,12 @@ def train_volume_model(
     sampler = PatchSampler(parts, patch, rng)
     yield StageInfo(stage, f"learning {'x'.join(map(str, factor))} from {patch} patches of the input")
     settings.batch_size = options.batch_size or (4 if len(patch) == 3 else 16)
+    if options.match_noise and options.noise is None:
+        match = matching_noise(
+            parts, parts, factor, options.sampling_for(len(factor)), options.operator, options.psf_sigma
+        )
+        settings.noise_sigma = match.added
+        yield StageInfo(stage, f"{stage}: {match.summary()}")
     log = yield from train_model(
         model,
         sampler,
@@ -91,6 +98,10 @@ def train_axial_model(
     sampler = PatchSampler(sources, (1, lr * fz, width), rng)
     yield StageInfo("axial", f"learning {fz}x axial from lateral planes ({lr * fz}x{width} patches)")
     settings.batch_size = options.batch_size or 16
+    if options.match_noise and options.noise is None:
+        match = matching_noise(parts, sources, (fz, 1), (z_sampling, "area"), options.operator, options.psf_sigma)
+        settings.noise_sigma = match.added
+        yield StageInfo("axial", f"axial: {match.summary()}")
     log = yield from train_model(
         model,
         sampler,
