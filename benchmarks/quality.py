@@ -189,8 +189,9 @@ def run_case(
         trained = dataclasses.replace(result.model, detail_weights={}, back_projection=config_options.back_projection)
         x = result.normalizer.forward(low)
         net_only = trained.apply(x, back_projection=0)
+        alone = f"{prefix}network ({_trained(result.path)})"
         add(
-            f"{prefix}network ({_trained(result.path)})",
+            alone,
             result.normalizer.inverse(net_only),
             result.train_seconds,
         )
@@ -201,10 +202,14 @@ def run_case(
             rows[-1]["self_check"] = None if check is None else check.gains
             add(f"{prefix}gated: {result.returned}", result.data, result.train_seconds)
             best = "cubic" if sse["cubic"].sum() <= sse["back-projection"].sum() else "back-projection"
-            true = gain_interval(sse[full], sse[best])
-            predicted = {} if check is None else dict(check.intervals)
+            # the gate judges the network alone when it drops back-projection: predict and score that one
+            dropped = result.gate is not None and result.gate.back_projection_dropped
+            true = gain_interval(sse[alone if dropped else full], sse[best])
+            slab = {} if check is None else check.plain_intervals if dropped else check.intervals
+            planes = {} if check is None else check.plane_plain_intervals if dropped else check.plane_intervals
+            predicted = dict(slab)
             over = {} if check is None else dict(check.best_classical)
-            for group, interval in ({} if check is None else check.plane_intervals).items():
+            for group, interval in planes.items():
                 predicted[f"{group} (lateral planes)"] = interval  # the gate needs this one too
                 over[f"{group} (lateral planes)"] = check.plane_best_classical.get(group, "?")
             checks.append(
@@ -215,7 +220,7 @@ def run_case(
                     "unchecked": [] if check is None else list(check.unchecked),
                     "true": true,
                     "true_over": best,
-                    "returned": result.returned,
+                    "returned": result.returned + (" (back-projection dropped)" if dropped else ""),
                     "gated_vs_cubic": rows[-1]["psnr"] - rows[0]["psnr"],
                     "gated_ci": rows[-1]["gain_ci"],
                     "network_vs_cubic": rows[-2]["psnr"] - rows[0]["psnr"],

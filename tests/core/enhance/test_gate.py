@@ -22,6 +22,8 @@ class _Groups:
 
     def __init__(self, labels):
         self.labels = labels
+        self.back_projection = 10
+        self.detail_weights = {}
 
     def groups(self):
         return [(label, [], ()) for label in self.labels]
@@ -61,6 +63,29 @@ def test_decide():
     assert decide(_Groups(["lateral"]), cubic_wins, EnhanceOptions()).returned == "cubic"
     with pytest.raises(UsageError, match="gate_unchecked"):
         decide(enhancer, both, EnhanceOptions(gate_unchecked="maybe"))
+
+
+def test_back_projection_is_dropped_only_when_every_measurement_prefers_the_network_alone():
+    from self_vision.core.enhance.gate import apply_decision
+
+    enhancer = _Groups(["lateral", "axial"])
+    with_bp = {"lateral": (-0.3, -0.5, -0.1), "axial": (0.2, 0.05, 0.4)}
+    check = _check(with_bp)
+    noisy = SelfCheck(**{**check.__dict__, "plain_intervals": {"lateral": (0.2, 0.1, 0.3), "axial": (0.3, 0.1, 0.5)}})
+    decision = decide(enhancer, noisy, EnhanceOptions())
+    # judged without back-projection, both groups are confirmed (with it, lateral was rejected)
+    assert decision.back_projection_dropped and decision.returned == "network"
+    assert "back-projection dropped" in decision.summary()
+    apply_decision(enhancer, decision)
+    assert enhancer.back_projection == 0
+    # one measurement where back-projection helps: kept, and the verdicts use the measurements with it
+    split = {"lateral": (0.2, 0.1, 0.3), "axial": (0.1, 0.0, 0.2)}
+    mixed = decide(
+        _Groups(["lateral", "axial"]), SelfCheck(**{**check.__dict__, "plain_intervals": split}), EnhanceOptions()
+    )
+    assert not mixed.back_projection_dropped and mixed.verdicts["lateral"] == "rejected"
+    # keep_network keeps the run as trained
+    assert not decide(_Groups(["lateral", "axial"]), noisy, EnhanceOptions(keep_network=True)).back_projection_dropped
 
 
 def test_the_axial_stage_needs_every_measurement_it_has():

@@ -13,6 +13,7 @@ import torch
 
 from ..errors import UsageError
 from .enhancer import Enhancer
+from .noise import NoiseCurve, noise_curve
 from .options import EnhanceOptions
 from .selfcheck import GroupCheck, SelfCheck, check_axial_stage, check_volume_group
 
@@ -52,7 +53,9 @@ def check_enhancer(
     Each group is checked at one learned step (the scale it was trained at: a x4 lateral group made of two
     x2 stages is checked by degrading the slab x2 and applying one stage), with the run's sampling model.
     A volume group the gate rejects is replaced by cubic in the slab the axial stage is checked on, as in
-    the product. With ``options.detail_weight == "auto"`` it also fits each group's detail weight there.
+    the product. Each degraded slab is topped up to the noise it would have as an acquisition (see
+    :func:`_expected_noise`). With
+    ``options.detail_weight == "auto"`` it also fits each group's detail weight there.
     """
     out = _Found()
     calibrate = options.detail_weight == "auto"
@@ -71,6 +74,7 @@ def check_enhancer(
             options.psf_sigma,
             rounds,
             sampling,
+            _expected_noise(held, step, sampling),
         )
         out.add(label, found, step, calibrate, options.unchecked_detail_weight)
         weight = out.weights.get(label, 1.0)
@@ -84,6 +88,7 @@ def check_enhancer(
     if axial and held_source is not None:
         fz = factor[0]
         axial_factor = (fz, 1, 1)
+        noise = _expected_noise(held_source, axial_factor, (sampling[0], "area", "area"))
         part = Enhancer(axial_factor, axial, options.operator, options.psf_sigma, 0)
         found = check_volume_group(
             lambda low: part.apply(low, device=device),
@@ -93,6 +98,7 @@ def check_enhancer(
             options.psf_sigma,
             rounds,
             (sampling[0], "area", "area"),
+            noise,
         )
         out.add("axial", found, axial_factor, calibrate, options.unchecked_detail_weight)
         planes = None
@@ -106,9 +112,11 @@ def check_enhancer(
                 rounds,
                 device,
                 sampling[0],
+                noise,
             )
             if planes is not None:
                 out.planes["axial"], out.plane_best["axial"] = planes.interval, planes.best_classical
+                out.plane_plain["axial"] = planes.plain_interval
         if found is None:
             note = f"{held_source.shape[0]} slices are too few to degrade z once more"
             if planes is not None:
@@ -122,6 +130,15 @@ def check_enhancer(
                     else ""
                 )
     return out.check()
+
+
+def _expected_noise(data: np.ndarray, factor: tuple[int, ...], sampling: tuple[str, ...]) -> NoiseCurve:
+    """The noise curve an acquisition of ``data`` at ``factor`` coarser sampling would carry: the data's own
+    where the axis is a step (a point sample keeps the noise), a block mean's where it is binned (summed
+    photons stay Poisson). Blur, the PSF operator and the axial planes' resampling model optics, which act
+    before the noise is added, so the noise they remove in the check is put back."""
+    count = int(np.prod([f for f, s in zip(factor, sampling, strict=True) if s == "area"]))
+    return noise_curve(data).binned(max(1, count))
 
 
 @dataclass
@@ -141,6 +158,8 @@ class _Found:
     factors: dict[str, tuple[int, ...]] = field(default_factory=dict)
     planes: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     plane_best: dict[str, str] = field(default_factory=dict)
+    plain: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    plane_plain: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def add(
         self, label: str, found: GroupCheck | None, step: tuple[int, ...], calibrate: bool, fallback: float
@@ -151,6 +170,7 @@ class _Found:
             return
         self.model[label], self.cubic[label], self.bp[label] = found.model, found.cubic, found.back_projection
         self.best[label], self.intervals[label], self.factors[label] = found.best_classical, found.interval, step
+        self.plain[label] = found.plain_interval
         if calibrate:
             self.weights[label], self.sources[label], self.weighted[label] = found.weight, "held-out", found.weighted
 
@@ -169,4 +189,6 @@ class _Found:
             self.factors,
             self.planes,
             self.plane_best,
+            self.plain,
+            self.plane_plain,
         )

@@ -6,11 +6,19 @@ projection, with a 95 % block-bootstrap interval. The axial stage has two such m
 coarser than the output (the only z data with a truth), and on held-out lateral planes prepared as in its
 training (the physical scale it was trained at, on lateral content). Neither alone predicts the true gain
 (docs/benchmarks.md, "Predicted vs true"): a group is *confirmed* only when every measurement it has lies above
-zero. A group with an interval not above zero is *rejected*: its detail weight becomes 0, so that group is
-plain cubic interpolation, and when every group is rejected the run returns the better classical result (cubic,
-or back-projection from cubic) as a whole. A group the slab cannot check (a thin stack's axial stage) follows
-``EnhanceOptions.gate_unchecked`` ("network": kept and reported as unverified; "classical": replaced as well).
+zero and estimates a gain of at least ``MIN_GAIN_DB`` (the self-check's own bar for a gain worth a network;
+below it the result is indistinguishable by eye and the risk is not worth it: on the point protocol a lateral-
+plane estimate of +0.05 dB came with a true -0.03). Any other checked group is *rejected*: its detail weight
+becomes 0, so that group is plain cubic interpolation, and when every group is rejected the run returns the
+better classical result (cubic, or back-projection from cubic) as a whole. A group the slab cannot check (a
+thin stack's axial stage) follows ``EnhanceOptions.gate_unchecked`` ("network": kept and reported as
+unverified; "classical": replaced as well).
 ``keep_network=True`` keeps the network everywhere; the decision the gate would have taken is still reported.
+
+Back-projection makes the result consistent with the input, noise included: on a noisy input it puts the noise
+back. The self-check scores the network with and without it on held-out data topped up to the input's noise;
+when every measurement prefers the network alone, the gate drops back-projection (``back_projection_dropped``)
+and judges the network alone (unless ``keep_network``, which keeps the run as trained).
 """
 
 from __future__ import annotations
@@ -20,9 +28,11 @@ from dataclasses import dataclass, field
 from ..errors import UsageError
 from .enhancer import Enhancer
 from .options import EnhanceOptions
-from .selfcheck import SelfCheck
+from .selfcheck import MIN_GAIN_DB, SelfCheck
 
 GATE_UNCHECKED = ("network", "classical")
+#: What the gate returns when it keeps no network result.
+CLASSICAL = ("cubic", "back-projection")
 #: Back-projection rounds of the classical result the gate returns.
 CLASSICAL_ROUNDS = 10
 
@@ -38,6 +48,8 @@ class GateDecision:
     #: "network", "cubic", "back-projection", or e.g. "network (lateral) + cubic (axial)"
     returned: str = "network"
     keep_network: bool = False
+    #: the network alone beat it with back-projection on every held-out measurement: rounds set to 0
+    back_projection_dropped: bool = False
 
     @property
     def fell_back(self) -> bool:
@@ -52,10 +64,17 @@ class GateDecision:
         if self.keep_network and any(v == "rejected" for v in self.verdicts.values()):
             return f"gate: {parts}; kept the network anyway (keep_network): the classical result scored higher"
         if self.fell_back:
-            return f"gate: {parts}; returned {self.returned} (the network did not beat it with confidence)"
+            return f"gate: {parts}; returned {self.returned} (the network did not beat it with confidence)" + (
+                self._bp_note() if any(self.kept.values()) else ""
+            )
         unverified = [k for k, v in self.verdicts.items() if v == "unchecked"]
         note = f" ({', '.join(unverified)} unverified)" if unverified else ""
-        return f"gate: {parts}; returned the network result{note}"
+        return f"gate: {parts}; returned the network result{note}{self._bp_note()}"
+
+    def _bp_note(self) -> str:
+        if not self.back_projection_dropped:
+            return ""
+        return "; back-projection dropped (the network alone scored higher on held-out data as noisy as the input)"
 
 
 def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions) -> GateDecision:
@@ -65,14 +84,19 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
     labels = [label for label, _, _ in enhancer.groups()]
     if check is None:
         return GateDecision({}, dict.fromkeys(labels, True), "network", options.keep_network)
+    drop = _drop_back_projection(enhancer, check, options)
+    measured = (
+        (check.plain_intervals, check.plane_plain_intervals) if drop else (check.intervals, check.plane_intervals)
+    )
     verdicts: dict[str, str] = {}
     kept: dict[str, bool] = {}
     for label in labels:
-        evidence = [found[label] for found in (check.intervals, check.plane_intervals) if label in found]
+        evidence = [found[label] for found in measured if label in found]
         if not evidence:
             verdicts[label] = "unchecked"
         else:
-            verdicts[label] = "confirmed" if all(low > 0 for _, low, _ in evidence) else "rejected"
+            worth = all(low > 0 and gain >= MIN_GAIN_DB for gain, low, _ in evidence)
+            verdicts[label] = "confirmed" if worth else "rejected"
         keep = verdicts[label] == "confirmed" or (
             verdicts[label] == "unchecked" and options.gate_unchecked == "network"
         )
@@ -83,7 +107,23 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
         returned = "cubic" if _point_sampled(enhancer) else _best_classical(check)
     else:
         returned = " + ".join(f"{'network' if kept[k] else 'cubic'} ({k})" for k in labels)
-    return GateDecision(verdicts, kept, returned, options.keep_network)
+    return GateDecision(verdicts, kept, returned, options.keep_network, drop and returned not in CLASSICAL)
+
+
+def _drop_back_projection(enhancer: Enhancer, check: SelfCheck, options: EnhanceOptions) -> bool:
+    """The network alone beat the network with back-projection on every held-out measurement there is."""
+    if options.keep_network or not enhancer.back_projection:
+        return False
+    pairs = [
+        (with_bp[k][0], alone[k][0])
+        for with_bp, alone in (
+            (check.intervals, check.plain_intervals),
+            (check.plane_intervals, check.plane_plain_intervals),
+        )
+        for k in alone
+        if k in with_bp
+    ]
+    return bool(pairs) and all(a > b for b, a in pairs)
 
 
 def _point_sampled(enhancer: Enhancer) -> bool:
@@ -110,6 +150,8 @@ def apply_decision(enhancer: Enhancer, decision: GateDecision) -> None:
     for label, keep in decision.kept.items():
         if not keep:
             enhancer.detail_weights[label] = 0.0
+    if decision.back_projection_dropped:
+        enhancer.back_projection = 0
     if decision.returned == "cubic":
         enhancer.back_projection = 0
     elif decision.returned == "back-projection":

@@ -22,6 +22,7 @@ from ..degrade import back_project, cubic_upsample
 from ..infer import predict_planes
 from ..quality import back_projection_baseline, crop_reference, degrade_array, score
 from ..validate import MIN_LOW_RES
+from .noise import NoiseCurve, top_up
 
 #: Fraction of the last axis held out of training for the self-check.
 HOLDOUT_FRACTION = 0.25
@@ -58,6 +59,10 @@ class SelfCheck:
     #: one z-step coarser, where the axial blur is a smaller share of a sample; the gate needs both.
     plane_intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     plane_best_classical: dict[str, str] = field(default_factory=dict)
+    #: The same two gains for the network alone, without back-projection (the gate drops back-projection when
+    #: it costs more than it gives on held-out data as noisy as the input: it puts the input's noise back).
+    plain_intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    plane_plain_intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     @property
     def gains_over_classical(self) -> dict[str, float]:
@@ -90,6 +95,7 @@ class SelfCheck:
         notes += "".join(
             f"; {stage} on held-out lateral planes at its trained scale {i[0]:+.2f} dB vs "
             f"{self.plane_best_classical.get(stage, 'cubic')} [95% {i[1]:+.2f}, {i[2]:+.2f}]"
+            + _alone(self.plane_plain_intervals.get(stage), i)
             for stage, i in self.plane_intervals.items()
         )
         if not self.gains:
@@ -101,6 +107,7 @@ class SelfCheck:
             + (
                 f", {self.intervals[k][0]:+.2f} dB vs {self.best_classical[k]} "
                 f"[95% {self.intervals[k][1]:+.2f}, {self.intervals[k][2]:+.2f}]"
+                + _alone(self.plain_intervals.get(k), self.intervals[k])
                 if k in self.intervals
                 else ""
             )
@@ -122,6 +129,13 @@ class SelfCheck:
             for k, w in self.weights.items()
         )
         return f"; detail weight {parts}"
+
+
+def _alone(plain: tuple[float, float, float] | None, with_bp: tuple[float, float, float]) -> str:
+    """`` (network alone +0.03 [95% ...])`` where the network without back-projection scored higher."""
+    if plain is None or not plain[0] > with_bp[0]:
+        return ""
+    return f" (network alone {plain[0]:+.2f} [95% {plain[1]:+.2f}, {plain[2]:+.2f}])"
 
 
 def split_holdout(x: np.ndarray, factor: Sequence[int]) -> tuple[list[np.ndarray], np.ndarray | None]:
@@ -163,6 +177,7 @@ class GroupCheck:
     weighted: float  # with the fitted weight (fitted on the same data: optimistic)
     best_classical: str = "cubic"  # the better of cubic and back-projection here
     interval: tuple[float, float, float] = (float("nan"),) * 3  # model's gain over it: estimate, 95 % interval
+    plain_interval: tuple[float, float, float] = (float("nan"),) * 3  # the same for the network alone (no BP)
 
 
 def check_volume_group(
@@ -173,16 +188,19 @@ def check_volume_group(
     psf_sigma: float,
     back_projection: int = 10,
     sampling: Sequence[str] | None = None,
+    noise: NoiseCurve | None = None,
 ) -> GroupCheck | None:
     """Degrade ``held`` by ``factor`` (with ``sampling``), enhance it with ``network(low)`` (no back-projection:
     the product's rounds are added here) and with the classical methods; score all against ``held``.
 
+    ``noise``: the noise curve of the data the group is applied to; the degraded slab is topped up to it
+    (:func:`.noise.top_up`), so the methods are compared on inputs as noisy as the real one.
     Returns None when ``held`` is too small to be degraded once more.
     """
     if any(f > 1 and s < f * MIN_LOW_RES for s, f in zip(held.shape, factor, strict=True)):
         return None
     reference = crop_reference(held, factor)
-    low = degrade_array(reference, factor, operator, psf_sigma, sampling)
+    low = top_up(degrade_array(reference, factor, operator, psf_sigma, sampling), noise)
     border = [min(2 * f, s // 4) for f, s in zip(factor, reference.shape, strict=True)]
     net = network(low)  # type: ignore[operator]
     cubic = cubic_upsample(low, factor)
@@ -195,6 +213,7 @@ def check_volume_group(
     sse = {name: block_sse(y, reference, border) for name, y in (("cubic", cubic), ("back-projection", classical))}
     best = min(sse, key=lambda name: sse[name].sum())
     interval = gain_interval(block_sse(result, reference, border), sse[best])
+    plain = gain_interval(block_sse(net, reference, border), sse[best]) if back_projection else interval
     return GroupCheck(
         score(result, reference, border=border).psnr,
         score(cubic, reference, border=border).psnr,
@@ -203,6 +222,7 @@ def check_volume_group(
         weighted,
         best,
         interval,
+        plain,
     )
 
 
@@ -239,24 +259,27 @@ def check_axial_stage(
     back_projection: int,
     device: torch.device,
     z_sampling: str = "area",
+    noise: NoiseCurve | None = None,
 ) -> GroupCheck | None:
     """The axial model on held-out lateral planes prepared the way it was trained (same blur and spacing,
     degraded along their axis 1): the scale it was trained at, though on lateral content.
 
     PSNRs are means over the plane stacks; the gain over the best classical method (cubic or back-projection,
     pooled over the stacks) comes with a 95 % block-bootstrap interval; the weight is fitted as in
-    :func:`fit_detail_weight`, pooled over the stacks. None when no stack is tall enough.
+    :func:`fit_detail_weight`, pooled over the stacks; ``noise`` as in :func:`check_volume_group` (the prepared
+    planes are smoother than the input: without it back-projection looks better than it is on noisy data).
+    None when no stack is tall enough.
     """
     factor = (1, fz, 1)
     sampling = ("area", z_sampling, "area")
     scores: dict[str, list[float]] = {"model": [], "cubic": [], "back-projection": []}
-    sse: dict[str, list[np.ndarray]] = {"model": [], "cubic": [], "back-projection": []}
+    sse: dict[str, list[np.ndarray]] = {"model": [], "cubic": [], "back-projection": [], "plain": []}
     num = den = 0.0
-    for stack in planes:
+    for i, stack in enumerate(planes):
         if stack.shape[1] < fz * MIN_LOW_RES:
             continue
         reference = crop_reference(stack, factor)
-        low = degrade_array(reference, factor, operator, psf_sigma, sampling)
+        low = top_up(degrade_array(reference, factor, operator, psf_sigma, sampling), noise, seed=i)
         net = predict_planes(model, low, device=device)  # type: ignore[arg-type]
         cubic = cubic_upsample(low, factor)
         border = [0, min(2 * fz, reference.shape[1] // 4), 2]
@@ -269,6 +292,7 @@ def check_axial_stage(
         for name, y in (("model", pred), ("cubic", cubic), ("back-projection", classical)):
             scores[name].append(score(y, reference, border=border).psnr)
             sse[name].append(block_sse(y, reference, border))
+        sse["plain"].append(block_sse(net, reference, border))
         region = _interior(reference.shape, border)
         d = (pred - base)[region].astype(np.float64)
         num += float((d * (reference[region] - base[region])).sum())
@@ -287,6 +311,7 @@ def check_axial_stage(
         float("nan"),
         best,
         gain_interval(pooled["model"], pooled[best]),
+        gain_interval(pooled["plain"], pooled[best]),
     )
 
 
