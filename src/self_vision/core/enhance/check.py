@@ -54,8 +54,8 @@ def check_enhancer(
     x2 stages is checked by degrading the slab x2 and applying one stage), with the run's sampling model.
     A volume group the gate rejects is replaced by cubic in the slab the axial stage is checked on, as in
     the product. Each degraded slab is topped up to the noise it would have as an acquisition (see
-    :func:`_expected_noise`). With
-    ``options.detail_weight == "auto"`` it also fits each group's detail weight there.
+    :func:`_expected_noise`). With ``options.detail_weight == "auto"`` it also fits each group's detail
+    weight there.
     """
     out = _Found()
     calibrate = options.detail_weight == "auto"

@@ -16,9 +16,10 @@ unverified; "classical": replaced as well).
 ``keep_network=True`` keeps the network everywhere; the decision the gate would have taken is still reported.
 
 Back-projection makes the result consistent with the input, noise included: on a noisy input it puts the noise
-back. The self-check scores the network with and without it on held-out data topped up to the input's noise;
-when every measurement prefers the network alone, the gate drops back-projection (``back_projection_dropped``)
-and judges the network alone (unless ``keep_network``, which keeps the run as trained).
+back. The self-check scores the network with and without it on held-out data topped up to the noise a real
+acquisition would carry; when every measurement prefers the network alone, the gate drops back-projection
+(``back_projection_dropped``) and judges the network alone (unless ``keep_network``, which keeps the run as
+trained).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Noise in the training pairs: the low-resolution side of a pair should be as noisy as the data the stage is
-applied to.
+"""Noise: its measurement (a Poisson-Gaussian curve), the self-check's top-up of its degraded held-out data
+(:func:`top_up`), and optional noise-matched training pairs (:func:`matching_noise`).
 
 A training pair's low side is made from the input by the degradation (:func:`..degrade.degrade`). Binning
 averages noise away (a x4 block mean keeps half its standard deviation); a point sample keeps it; the axial
@@ -148,16 +148,16 @@ def top_up(low: np.ndarray, target: NoiseCurve | None, seed: int = 0) -> np.ndar
     """``low`` with Gaussian noise added, voxel by voxel, up to the ``target`` curve's variance at its intensity
     (``low`` itself when its own curve is already within :data:`TOLERANCE` of it everywhere).
 
-    The self-check degrades held-out data the way the run's training pairs are made; binning and blur average
-    the noise away, so without this the classical methods and the network would be scored on inputs cleaner
-    than the real one, and back-projection, which puts the input's noise back, would look better than it is.
-    A fixed seed keeps the check reproducible.
+    The self-check degrades held-out data the way the run's training pairs are made; blur and resampling
+    smooth the noise away, so without this the classical methods and the network would be scored on inputs
+    cleaner than the real one, and back-projection, which puts the input's noise back, would look better than
+    it is. (``target`` is chosen by the caller: see ``check._expected_noise``.) A fixed seed keeps the check
+    reproducible.
     """
     if target is None or (target.offset <= 0 and target.slope <= 0):
         return low
-    have = noise_curve(low)
-    missing = target.variance(low) - have.variance(low)
-    missing[target.variance(low) * (1 - TOLERANCE) ** 2 <= have.variance(low)] = 0.0
+    wanted, have = target.variance(low), noise_curve(low).variance(low)
+    missing = np.where(have < wanted * (1 - TOLERANCE) ** 2, wanted - have, 0.0)
     if not np.any(missing > 0):
         return low
     added = np.random.default_rng(seed).standard_normal(low.shape) * np.sqrt(np.clip(missing, 0.0, None))

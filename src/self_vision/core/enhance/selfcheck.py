@@ -193,8 +193,8 @@ def check_volume_group(
     """Degrade ``held`` by ``factor`` (with ``sampling``), enhance it with ``network(low)`` (no back-projection:
     the product's rounds are added here) and with the classical methods; score all against ``held``.
 
-    ``noise``: the noise curve of the data the group is applied to; the degraded slab is topped up to it
-    (:func:`.noise.top_up`), so the methods are compared on inputs as noisy as the real one.
+    ``noise``: the noise curve the degraded slab would carry as an acquisition; it is topped up to it
+    (:func:`.noise.top_up`), so the methods are compared on inputs as noisy as a real one.
     Returns None when ``held`` is too small to be degraded once more.
     """
     if any(f > 1 and s < f * MIN_LOW_RES for s, f in zip(held.shape, factor, strict=True)):
