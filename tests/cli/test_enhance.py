@@ -56,9 +56,13 @@ def test_enhance_writes_the_enhanced_volume_and_a_summary(small_tiff, small_volu
     assert np.abs(blocks - small_volume).max() < 0.01 * np.ptp(small_volume)
 
     lines = stdout.splitlines()
-    assert len(lines) == 1
+    assert len(lines) == 2
     assert lines[0].startswith("self-vision: small.tif (8, 48, 48) -> ")
     assert f"{out} (8, 192, 192) voxel 2x0.125x0.125 via " in lines[0]
+    # the no-reference resolution line: input -> result per axis, in the file's unit, and the consistency
+    assert lines[1].startswith("self-vision: resolution (decorrelation, no reference): z ")
+    assert lines[1].split(": ", 2)[2].count("->") == 3 and " µm; " in lines[1] and "% RMS" in lines[1]
+
     assert listing(tmp_path) == {"small.tif", "out.tif"}  # no temporary files left behind
 
 
@@ -69,7 +73,7 @@ def test_enhance_quiet_prints_no_progress(small_tiff, tmp_path, capsys):
     assert code == 0
     assert stderr == ""
     assert read_tiff(tmp_path / "q.tif").data.shape == UP  # a single number is the lateral factor of a volume
-    assert len(stdout.splitlines()) == 1
+    assert len(stdout.splitlines()) == 2  # the summary and the resolution line; no progress
 
 
 def test_enhance_refuses_to_overwrite_then_overwrites_when_asked(small_tiff, tmp_path, capsys):

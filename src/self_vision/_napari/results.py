@@ -13,6 +13,8 @@ from .state import RunContext
 
 #: Metadata key (inside ``layers.RESULT_KEY``) of the self-check verdict line.
 VERDICT_KEY = "verdict"
+#: Metadata key of the no-reference resolution figure (core.resolution.ResolutionReport.as_dict).
+RESOLUTION_KEY = "resolution"
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Placed:
     verdict: str = ""
     details: str = ""  # the self-check in numbers (the status tooltip)
     how: str = ""  # what the run did, in words
+    resolution: str = ""  # the decorrelation resolution line (enhancement), shown under the verdict
     extra: list[Any] = field(default_factory=list)  # SIM: the widefield (and plain SIM) layers beside the best
 
 
@@ -60,9 +63,16 @@ def place_result(viewer: Any, context: RunContext, result: Any, *, replace: bool
     meta[VERDICT_KEY] = verdict
     if isinstance(result, BlockwiseResult):
         meta["path"] = str(result.path)
+    resolution = getattr(result, "resolution", None) if isinstance(result, EnhanceResult) else None
+    if resolution is not None:
+        meta[RESOLUTION_KEY] = resolution.as_dict()
     name = layers.result_name(layer.name, factor, mode)
     added = _add(viewer, data, name, kwargs, replace)
-    placed = Placed(added, None, model, verdict, check.summary() if check is not None else verdict, how)
+    details = check.summary() if check is not None else verdict
+    placed = Placed(added, None, model, verdict, details, how)
+    if resolution is not None:
+        placed.resolution = resolution.short()
+        placed.details += "\n" + resolution.summary()
     if isinstance(result, EnhanceResult) and result.uncertainty is not None:
         placed.uncertainty = _add_uncertainty(viewer, context, result.uncertainty, added.name, replace)
     return placed

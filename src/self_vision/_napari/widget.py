@@ -277,7 +277,10 @@ class EnhanceWidget(QWidget):
             self.sim.report(words.sim_pattern_lines(result.params), list(result.warnings))
             for warning in result.warnings:
                 show_warning(f"SIM: {warning}")
-        self.status.setText(f"done in {context.seconds:.0f} s ({placed.how}); added {added}\n{placed.verdict}")
+        resolution = f"\n{placed.resolution}" if placed.resolution else ""
+        self.status.setText(
+            f"done in {context.seconds:.0f} s ({placed.how}); added {added}\n{placed.verdict}{resolution}"
+        )
         self.status.setToolTip(placed.details)
         if placed.verdict.startswith("not verified"):
             show_warning(placed.verdict)

@@ -87,6 +87,8 @@ def run_enhance(args: argparse.Namespace) -> int:
         f"self-vision: {args.input.name} {volume.data.shape} -> {args.output} {result.data.shape}{voxel} "
         f"via {result.path}; {steps_text(record)}, total {time.perf_counter() - start:.1f} s{gain}"
     )
+    if result.resolution is not None:
+        print(f"self-vision: {result.resolution.summary()}")
     if check is not None and not check.trusted:
         print(f"self-vision: warning: {check.summary()}", file=sys.stderr)
         if args.strict:

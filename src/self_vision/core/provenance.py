@@ -72,6 +72,7 @@ def enhance_record(result: Any, options: Any) -> dict[str, Any]:
         factor=list(result.factor),
         returned=result.returned,
         self_check_gain_db=None if check is None or not check.gains else round(float(check.gain), 3),
+        resolution=None if getattr(result, "resolution", None) is None else result.resolution.as_dict(),
     )
 
 

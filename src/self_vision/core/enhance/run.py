@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..degrade import degrade
 from ..devices import resolve_device
 from ..errors import DataError
 from ..events import CancelToken, Event, StageInfo
@@ -27,6 +28,7 @@ from ..fit import TrainLog
 from ..geometry import output_voxel_size
 from ..intensity import Normalizer
 from ..model import SelfVisionNet
+from ..resolution import ResolutionReport, resolution_report
 from ..validate import check_size, check_volume, parse_factor
 from .check import check_detail_weight, check_enhancer, detail_weights_for
 from .enhancer import Enhancer, Stage, apply_stage
@@ -54,6 +56,9 @@ class EnhanceResult:
     #: What the gate decided (:mod:`.gate`): which groups kept the network, and what was returned; None for
     #: a loaded model (nothing to check it on).
     gate: GateDecision | None = None
+    #: Decorrelation resolution per axis of the input and the result, and data consistency (core.resolution);
+    #: None when ``EnhanceOptions.resolution`` is off.
+    resolution: ResolutionReport | None = None
 
     @property
     def returned(self) -> str:
@@ -183,8 +188,10 @@ def enhance_steps(
     )
     if dev.type == "cuda":
         torch.cuda.empty_cache()
+    data = trained.normalizer.inverse(y, inplace=True)
+    report = yield from _resolution_steps(volume, data, trained.enhancer, voxel_size, options)
     return EnhanceResult(
-        data=trained.normalizer.inverse(y, inplace=True),
+        data=data,
         voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, trained.factor),
         factor=trained.factor,
         model=trained.enhancer,
@@ -196,7 +203,28 @@ def enhance_steps(
         normalizer=trained.normalizer,
         self_check=trained.self_check,
         gate=trained.gate,
+        resolution=report,
     )
+
+
+def _resolution_steps(
+    volume: np.ndarray,
+    result: np.ndarray,
+    enhancer: Enhancer,
+    voxel_size: Sequence[float] | None,
+    options: EnhanceOptions,
+) -> Generator[Event, None, ResolutionReport | None]:
+    """The resolution figure of input and result, with the result degraded again the way the input was sampled."""
+    if not options.resolution:
+        return None
+    yield StageInfo("resolution", "measuring resolution (decorrelation) and consistency with the input")
+
+    def degrade_again(region: np.ndarray) -> np.ndarray:
+        t = torch.from_numpy(np.ascontiguousarray(region, dtype=np.float32))[None, None]
+        out = degrade(t, enhancer.factor, enhancer.operator, enhancer.psf_sigma, sampling=enhancer.sampling)
+        return out[0, 0].numpy()
+
+    return resolution_report(volume, result, enhancer.factor, voxel_size, degrade_again)
 
 
 def apply_model_steps(
@@ -225,11 +253,14 @@ def apply_model_steps(
         max_tile_output=options.max_tile_output,
         precision=options.precision,
     )
+    data = normalizer.inverse(y, inplace=True)
+    report = yield from _resolution_steps(volume, data, enhancer, voxel_size, options)
     return EnhanceResult(
-        data=normalizer.inverse(y, inplace=True),
+        data=data,
         voxel_size=None if voxel_size is None else output_voxel_size(voxel_size, enhancer.factor),
         factor=enhancer.factor,
         model=enhancer,
         path=enhancer.path,
         normalizer=normalizer,
+        resolution=report,
     )
