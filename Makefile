@@ -6,7 +6,12 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint benchmarks clean
+# The CARE isotropic peer of benchmarks/quality.py --peer: its own environment, never a dependency of the
+# product or its tests (csbdeep needs TensorFlow, which the product does not use).
+CARE_VENV := .venv-care
+CARE_STAMP := $(CARE_VENV)/.installed
+
+.PHONY: install demo test lint benchmarks care-env clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,5 +34,13 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/quality.py
 	$(PY) benchmarks/speed.py
 
+$(CARE_STAMP):
+	test -x $(CARE_VENV)/bin/python || $(PYTHON) -m venv $(CARE_VENV)
+	$(CARE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CARE_VENV)/bin/python -m pip install --quiet "csbdeep==0.8.2" "tensorflow-cpu==2.15.1" "numpy<2"
+	touch $(CARE_STAMP)
+
+care-env: $(CARE_STAMP)
+
 clean:
-	rm -rf $(VENV) demo_out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CARE_VENV) demo_out .pytest_cache .ruff_cache

@@ -23,6 +23,7 @@ import numpy as np
 import tifffile
 import torch
 
+from peer import care_available, care_isotropic, match_intensity
 from self_vision.core.bootstrap import block_sse, gain_interval
 from self_vision.core.degrade import add_poisson_gaussian, cubic_upsample
 from self_vision.core.enhance.enhancer import Enhancer, apply_stage
@@ -130,8 +131,10 @@ def run_case(
     factor: tuple[int, ...],
     configs: dict[str, EnhanceOptions],
     noise: tuple[float, float] | None = None,
+    peer: bool = False,
 ) -> tuple[list[dict], list[dict]]:
-    """Rows of the quality table, and per config the self-check's prediction against the true gain."""
+    """Rows of the quality table, and per config the self-check's prediction against the true gain; with
+    ``peer``, CARE isotropic's rows on axial-only cases (benchmarks/peer.py)."""
     options = configs["default"] if "default" in configs else next(iter(configs.values()))
     sampling = options.sampling_for(reference.ndim)
     reference = crop_reference(reference, factor)
@@ -169,6 +172,11 @@ def run_case(
         back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma, sampling),
         time.perf_counter() - t,
     )
+    care = care_isotropic(low, factor, low_voxel, sampling[0], options.seed or 0, 1) if peer else None
+    if care is not None:
+        add("CARE isotropic (peer)", care[0], care[1])
+        again = degrade_array(care[0], factor, options.operator, options.psf_sigma, sampling)
+        add("CARE isotropic, intensity fitted to the input", match_intensity(care[0], low, again), care[1])
     for config, config_options in configs.items():
         prefix = "" if config == "default" else f"{config}: "
         try:
@@ -334,7 +342,12 @@ def main() -> None:
         "the defaults with match_noise=True",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--peer", action="store_true", help="add CARE isotropic on axial-only cases (needs `make care-env`)"
+    )
     args = parser.parse_args()
+    if args.peer and not care_available():
+        parser.error("--peer needs the CARE environment: run `make care-env` first")
     if args.threads:
         torch.set_num_threads(args.threads)
     noise = None if not args.noise else tuple(float(v) for v in args.noise.split(","))
@@ -361,7 +374,7 @@ def main() -> None:
     for name, (reference, voxel) in load_volumes(args.data, args.volumes).items():
         for text in args.factors:
             factor = parse_factor(text, reference.ndim)
-            rows, checks = run_case(reference, voxel, factor, configs, noise)
+            rows, checks = run_case(reference, voxel, factor, configs, noise, args.peer)
             cubic = rows[0]["psnr"]
             for row in rows:
                 row.update(volume=name, factor=text)
