@@ -26,8 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal.windows import tukey
 
-#: Half-angle of the frequency cone that belongs to an axis.
-SECTOR_DEGREES = 30.0
+#: Half-angle of the frequency cone that belongs to an axis. Narrow, so that an interpolated result's empty
+#: spectrum beyond its input's Nyquist along one axis barely enters the other axes' cones (at 30° a lateral
+#: figure of a z-interpolated stack came out 4x too coarse).
+SECTOR_DEGREES = 15.0
 #: Radii at which d(r) is sampled (units of Nyquist).
 RADII = 50
 #: Gaussian high-pass widths tried (units of Nyquist), weak to strong.
@@ -60,9 +62,20 @@ def _curves(magnitude: np.ndarray, radius: np.ndarray, sector: np.ndarray) -> tu
         d[count == 0] = 0.0
         peak = _peak(d)
         if peak is not None:
-            positions.append(edges[peak])
+            positions.append(_refine(edges, d, peak))
             heights.append(d[peak])
     return np.asarray(positions), np.asarray(heights)
+
+
+def _refine(edges: np.ndarray, d: np.ndarray, peak: int) -> float:
+    """The peak's radius between the sampled ones: the vertex of the parabola through it and its neighbours."""
+    if 0 < peak < d.size - 1:
+        left, centre, right = d[peak - 1], d[peak], d[peak + 1]
+        curvature = left - 2.0 * centre + right
+        if curvature < 0:
+            shift = float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))
+            return float(edges[peak] + shift * (edges[1] - edges[0]))
+    return float(edges[peak])
 
 
 def _peak(d: np.ndarray) -> int | None:
