@@ -43,3 +43,15 @@ def test_importing_the_package_does_not_import_torch():
     code = "import sys, self_vision, self_vision._napari.sample_data; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_version_comes_from_git_through_the_installed_metadata():
+    import tomllib
+    from importlib.metadata import version
+
+    import self_vision
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # setuptools-scm derives it from the git tag (or 0.x.devN+g<hash> after one): no literal to forget
+    assert "version" not in project and "version" in project["dynamic"]
+    assert self_vision.__version__ == version("napari-self-vision") != "unknown"

@@ -6,9 +6,13 @@ that importing the package (as napari does at start-up) does not import torch.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:  # set from the git tag at install time (setuptools-scm, pyproject.toml)
+    __version__ = version("napari-self-vision")
+except PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "unknown"
 
 __all__ = [
     "Blockwise",

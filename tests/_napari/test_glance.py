@@ -93,7 +93,7 @@ def test_a_skipped_self_check_is_said_and_put_on_the_result_layer(widget_and_vie
 def test_the_sampling_model_reaches_the_core(widget_and_viewer):
     widget, _, _ = widget_and_viewer
     assert enhance_options(widget.settings).sampling == "z=point,xy=area"
-    assert widget.sampling_z_box.currentText().startswith("z-step (each plane is one optical section)")
+    assert widget.sampling_z_box.currentText().startswith("z-step (optical sections)")
     widget.sampling_z_box.setCurrentIndex(widget.sampling_z_box.findData("area"))
     assert widget.sampling_z_box.currentText() == "pixel binning"
     options = enhance_options(widget.settings)

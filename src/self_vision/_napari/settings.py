@@ -31,9 +31,9 @@ INTERLEAVE = {"z-slices (SiS)": "sis", "time points (TiS)": "tis"}
 #: How the microscope is assumed to sample: label -> ``EnhanceOptions.operator``.
 OPERATORS = {"pixel averaging": "area", "Gaussian blur (PSF)": "psf", "cubic": "cubic"}
 #: How the layer's z-planes were sampled: label -> core sampling word (``EnhanceOptions.sampling``).
-SAMPLING_Z = {"z-step (each plane is one optical section)": "point", "pixel binning": "area"}
+SAMPLING_Z = {"z-step (optical sections)": "point", "pixel binning": "area"}
 #: How its XY pixels were sampled.
-SAMPLING_XY = {"pixel binning (camera pixels)": "area", "scan step (each pixel is one point)": "point"}
+SAMPLING_XY = {"pixel binning (camera pixels)": "area", "scan step (point samples)": "point"}
 #: SIM: what is done to the raw frames before the Wiener reconstruction: label -> ``SimOptions.denoise``.
 SIM_DENOISE = {"none (Wiener SIM only)": "none", "rDL (pattern-guided denoising)": "rdl"}
 #: Inference arithmetic: label -> ``EnhanceOptions.precision``.

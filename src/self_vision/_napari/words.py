@@ -48,18 +48,16 @@ SIM_STAGES = {
 
 
 def sim_pattern_lines(params: Sequence[Any]) -> list[str]:
-    """One line per orientation: direction, line spacing, modulation, and whether it was fitted."""
+    """A header, then one short line per orientation (direction · line spacing · modulation), short enough not
+    to wrap in the dock; an orientation not found in the data says so."""
     import math
 
-    lines = []
+    lines = ["direction · line spacing · modulation"] if params else []
     for number, p in enumerate(params, start=1):
         angle = p.angle % (2 * math.pi)  # as the core and CLI summaries report it
-        line = (
-            f"stripes {number}: {math.degrees(angle):.1f}° ({angle:.3f} rad), lines every "
-            f"{1000 * p.spacing_um:.1f} nm, modulation {p.modulation:.2f}"
-        )
+        line = f"{number}: {math.degrees(angle):.1f}° · {1000 * p.spacing_um:.1f} nm · {p.modulation:.2f}"
         if not p.reliable or p.source != "estimated":
-            line += " — not found in the data: the expected pattern is used"
+            line += " (not found: the expected pattern is used)"
         lines.append(line)
     return lines
 

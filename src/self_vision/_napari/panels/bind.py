@@ -37,7 +37,7 @@ def bind_text(edit: QLineEdit, settings: DockSettings, name: str) -> None:
 
 def bind_combo(box: QComboBox, settings: DockSettings, name: str, choices: dict[str, Any]) -> None:
     """``choices``: label -> field value; each label is an item whose data is its value."""
-    # long labels ("z-step (each plane is one optical section)") must not widen the dock: the list shows them whole
+    # long labels (e.g. "pixel binning (camera pixels)") must not widen the dock: the list shows them whole
     box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     box.setMinimumContentsLength(16)
     if not box.count():
