@@ -80,7 +80,7 @@ def test_wiener_sim_adds_aligned_layers_and_reports_the_pattern(widget_and_viewe
         np.testing.assert_allclose(out.data_to_world(peak), spot_world, atol=1e-9)
         assert out.metadata["self_vision_result"]["mode"] == "sim"
     text = widget.sim_pattern_label.text()
-    assert text.count(" nm · ") == 3 and text.startswith("direction · line spacing")
+    assert text.count(" nm · ") == 3 and text.startswith("angle · spacing · modulation")
     assert "nm" in text
     assert "181." in text  # the simulated line spacing (488 nm / 2·1.35) for the first orientation
     assert "raw SIM" in widget.status.text()

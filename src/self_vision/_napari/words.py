@@ -49,16 +49,15 @@ SIM_STAGES = {
 
 def sim_pattern_lines(params: Sequence[Any]) -> list[str]:
     """A header, then one short line per orientation (direction · line spacing · modulation), short enough not
-    to wrap in the dock; an orientation not found in the data says so."""
+    to wrap in the dock, and a line under an orientation that was not found in the data."""
     import math
 
-    lines = ["direction · line spacing · modulation"] if params else []
+    lines = ["angle · spacing · modulation"] if params else []
     for number, p in enumerate(params, start=1):
         angle = p.angle % (2 * math.pi)  # as the core and CLI summaries report it
-        line = f"{number}: {math.degrees(angle):.1f}° · {1000 * p.spacing_um:.1f} nm · {p.modulation:.2f}"
+        lines.append(f"{number}: {math.degrees(angle):.1f}° · {1000 * p.spacing_um:.1f} nm · {p.modulation:.2f}")
         if not p.reliable or p.source != "estimated":
-            line += " (not found: the expected pattern is used)"
-        lines.append(line)
+            lines.append("   not found: the expected one is used")
     return lines
 
 

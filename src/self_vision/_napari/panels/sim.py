@@ -37,7 +37,8 @@ class SimPanel(QWidget):
         )
         bind_combo(self.sim_denoise_box, settings, "sim_denoise", SIM_DENOISE)
         form.addRow("Denoise frames", self.sim_denoise_box)
-        self.sim_pattern_label = QLabel("The stripe pattern appears here after a run.", wordWrap=True)
+        # short lines, not wrapped: a wrapped label in a form inside a scroll area gets too little height
+        self.sim_pattern_label = QLabel("shown after a run")
         self.sim_pattern_label.setToolTip(
             "What the run found in the data, per stripe orientation: direction, spacing of the lines and their"
             " contrast (modulation: 1 = full, below ~0.3 the SIM gain is small). Expect the directions about 60°"
