@@ -5,7 +5,9 @@ planes, everything else as shipped, scored on the second X half like ``ceiling.p
   resampled to the output's z spacing);
 - ``reference-lateral``: the same preparation of the reference's lateral planes (first X half): the right
   resolution, the wrong axis;
-- ``oracle``: the reference's true ZY and ZX planes (first X half): the right axis, the supervision no user has.
+- ``oracle``: the reference's true ZY and ZX planes (first X half): the right axis, the supervision no user has;
+- ``with-input-z``: the product's planes plus the input's own ZY and ZX planes (the right axis one factor too
+  coarse: a self-supervised z signal a user does have).
 
 If ``oracle`` gains and the others do not, the network and its training are not the limit; the lateral planes
 are. The self-check is off (it would hold out a slab), so ``product`` here is not the benchmark's number.
@@ -35,7 +37,12 @@ from self_vision.core.events import run_to_end
 from self_vision.core.intensity import Normalizer
 from self_vision.core.quality import crop_reference, degrade_array, score
 
-MODES = ("product", "reference-lateral", "oracle")
+MODES = ("product", "reference-lateral", "oracle", "with-input-z")
+
+
+def _z_planes(volume: np.ndarray) -> list[np.ndarray]:
+    """The ZY and ZX planes of a (Z, Y, X) volume as plane stacks whose axis 1 is z."""
+    return [np.ascontiguousarray(volume.transpose(1, 0, 2)), np.ascontiguousarray(volume.transpose(2, 0, 1))]
 
 
 def axial_gain(reference: np.ndarray, voxel: tuple[float, ...], fz: int, mode: str, options: EnhanceOptions) -> float:
@@ -53,8 +60,9 @@ def axial_gain(reference: np.ndarray, voxel: tuple[float, ...], fz: int, mode: s
 
     def planes(source: np.ndarray, **preparation) -> list[np.ndarray]:
         if mode == "oracle":
-            return [np.ascontiguousarray(known.transpose(1, 0, 2)), np.ascontiguousarray(known.transpose(2, 0, 1))]
-        return product_planes(known if mode == "reference-lateral" else source, **preparation)
+            return _z_planes(known)
+        lateral = product_planes(known if mode == "reference-lateral" else source, **preparation)
+        return lateral + _z_planes(source) if mode == "with-input-z" else lateral
 
     training.axial_training_planes = planes
     try:
@@ -75,6 +83,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument(
         "--blurs", nargs="*", type=float, default=[], help="also the product's planes at these axial blurs (µm)"
     )
@@ -89,7 +98,7 @@ def main() -> None:
     print("|---|---|---|" + "---|" * len(args.seeds))
     for name, (reference, voxel) in load_volumes(args.data, args.volumes).items():
         for fz in args.factors:
-            runs = [(mode, None) for mode in MODES] + [("product", blur) for blur in args.blurs]
+            runs = [(mode, None) for mode in args.modes] + [("product", blur) for blur in args.blurs]
             for mode, blur in runs:
                 gains = []
                 for seed in args.seeds:
