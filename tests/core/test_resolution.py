@@ -73,3 +73,12 @@ def test_the_report_compares_the_same_region_and_measures_consistency():
     assert "→" in report.short() and set(report.as_dict()["output"]) == {"z", "y", "x"}
     unitless = resolution_report(volume, nearest, factor, None)
     assert unitless.unit == "input pixels" and unitless.consistency is None
+
+
+def test_the_peak_is_placed_between_sampled_radii():
+    from self_vision.core.resolution import _refine
+
+    edges = np.linspace(0.0, 1.0, 11)
+    d = 1.0 - (edges - 0.43) ** 2  # a parabola whose vertex lies between the samples 0.4 and 0.5
+    assert _refine(edges, d, int(np.argmax(d))) == pytest.approx(0.43)
+    assert _refine(edges, d, 0) == 0.0  # at an end there is no neighbour to refine with
