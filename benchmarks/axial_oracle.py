@@ -27,15 +27,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ceiling import HalfSplit
 from quality import load_volumes
-from self_vision.core.degrade import cubic_upsample
 from self_vision.core.enhance import training
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.run import enhance_steps
 from self_vision.core.errors import DataError
 from self_vision.core.events import run_to_end
 from self_vision.core.intensity import Normalizer
-from self_vision.core.quality import crop_reference, degrade_array, score
 
 MODES = ("product", "reference-lateral", "oracle", "with-input-z")
 
@@ -48,14 +47,8 @@ def _z_planes(volume: np.ndarray) -> list[np.ndarray]:
 def axial_gain(reference: np.ndarray, voxel: tuple[float, ...], fz: int, mode: str, options: EnhanceOptions) -> float:
     """dB over cubic on the second X half of the network alone, its axial stage trained on ``mode``'s planes."""
     factor = (fz, 1, 1)
-    reference = crop_reference(reference, factor)
-    low = degrade_array(reference, factor, options.operator, options.psf_sigma, options.sampling_for(3))
-    low_voxel = tuple(v * f for v, f in zip(voxel, factor, strict=True))
-    half = low.shape[-1] // 2
-    test, border = (Ellipsis, slice(half, None)), [2 * f for f in factor]
-    truth = reference[test]
-    cubic = score(cubic_upsample(low, factor)[test], truth, border=border).psnr
-    known = Normalizer.fit(low).forward(reference)[..., :half]
+    split = HalfSplit.of(reference, voxel, factor, options)
+    known = Normalizer.fit(split.low).forward(split.reference)[..., : split.half]
     product_planes = training.axial_training_planes
 
     def planes(source: np.ndarray, **preparation) -> list[np.ndarray]:
@@ -66,12 +59,12 @@ def axial_gain(reference: np.ndarray, voxel: tuple[float, ...], fz: int, mode: s
 
     training.axial_training_planes = planes
     try:
-        result = run_to_end(enhance_steps(low, factor, voxel_size=low_voxel, options=options, device="cpu"))
+        result = run_to_end(enhance_steps(split.low, factor, voxel_size=split.low_voxel, options=options, device="cpu"))
     finally:
         training.axial_training_planes = product_planes
     model = dataclasses.replace(result.model, detail_weights={}, back_projection=0)
-    network = result.normalizer.inverse(model.apply(result.normalizer.forward(low), back_projection=0))
-    return score(network[test], truth, border=border).psnr - cubic
+    network = result.normalizer.inverse(model.apply(result.normalizer.forward(split.low), back_projection=0))
+    return split.gain(network[..., split.half :])
 
 
 def main() -> None:

@@ -31,6 +31,40 @@ from self_vision.core.quality import crop_reference, degrade_array, score
 from self_vision.core.validate import parse_factor
 
 
+@dataclasses.dataclass(frozen=True)
+class HalfSplit:
+    """A benchmark case split along X: the reference (cropped to the factor), its reduced copy, and cubic's PSNR
+    on the second half, against which every method is scored (borders cropped)."""
+
+    reference: np.ndarray
+    low: np.ndarray
+    low_voxel: tuple[float, ...]
+    half_low: int  # where the second half starts on the input grid
+    half: int  # ... and on the output grid
+    border: list[int]
+    cubic: float
+
+    @classmethod
+    def of(
+        cls, reference: np.ndarray, voxel: tuple[float, ...], factor: tuple[int, ...], options: EnhanceOptions
+    ) -> HalfSplit:
+        """``reference`` reduced by ``factor`` with ``options``' degradation and sampling model."""
+        sampling = options.sampling_for(reference.ndim)
+        reference = crop_reference(reference, factor)
+        low = degrade_array(reference, factor, options.operator, options.psf_sigma, sampling)
+        low_voxel = tuple(v * f for v, f in zip(voxel, factor, strict=True))
+        half_low = low.shape[-1] // 2
+        half = half_low * factor[-1]
+        border = [2 * f for f in factor]
+        truth = reference[..., half:]
+        cubic = score(cubic_upsample(low, factor)[..., half:], truth, border=border).psnr
+        return cls(reference, low, low_voxel, half_low, half, border, cubic)
+
+    def gain(self, second_half: np.ndarray) -> float:
+        """dB over cubic of a result's second half."""
+        return score(second_half, self.reference[..., self.half :], border=self.border).psnr - self.cubic
+
+
 def ceiling_case(
     reference: np.ndarray,
     voxel: tuple[float, ...],
@@ -40,36 +74,24 @@ def ceiling_case(
 ) -> dict[str, float]:
     """dB over cubic on the second X half: the product (network as trained, and what it returns) and the ceiling
     (network alone and with back-projection)."""
-    sampling = product.sampling_for(reference.ndim)
-    reference = crop_reference(reference, factor)
-    low = degrade_array(reference, factor, product.operator, product.psf_sigma, sampling)
-    low_voxel = tuple(v * f for v, f in zip(voxel, factor, strict=True))
-    half_low = low.shape[-1] // 2
-    half = half_low * factor[-1]
-    test = (Ellipsis, slice(half, None))
-    border = [2 * f for f in factor]
-    truth = reference[test]
-    cubic = score(cubic_upsample(low, factor)[test], truth, border=border).psnr
-
-    def gain(result: np.ndarray) -> float:
-        return score(result, truth, border=border).psnr - cubic
-
+    split = HalfSplit.of(reference, voxel, factor, product)
+    second = (Ellipsis, slice(split.half, None))
     out: dict[str, float] = {}
-    result = run_to_end(enhance_steps(low, factor, voxel_size=low_voxel, options=product, device="cpu"))
+    result = run_to_end(enhance_steps(split.low, factor, voxel_size=split.low_voxel, options=product, device="cpu"))
     trained = dataclasses.replace(result.model, detail_weights={}, back_projection=product.back_projection)
-    x = result.normalizer.forward(low)
-    out["zero-shot network"] = gain(result.normalizer.inverse(trained.apply(x, back_projection=0))[test])
-    out[f"zero-shot returned ({result.returned})"] = gain(result.data[test])
+    x = result.normalizer.forward(split.low)
+    out["zero-shot network"] = split.gain(result.normalizer.inverse(trained.apply(x, back_projection=0))[second])
+    out[f"zero-shot returned ({result.returned})"] = split.gain(result.data[second])
+    first_half = split.reference[..., : split.half]
     try:
-        supervised = run_to_end(train_steps(reference[..., :half], factor, voxel_size=voxel, options=big, device="cpu"))
+        supervised = run_to_end(train_steps(first_half, factor, voxel_size=voxel, options=big, device="cpu"))
     except DataError as err:
         out[f"ceiling n/a ({err})"] = float("nan")
         return out
-    low_test = low[..., half_low:]
-    y = supervised.normalizer.forward(low_test)
+    y = supervised.normalizer.forward(split.low[..., split.half_low :])
     net = supervised.enhancer
-    out["ceiling network"] = gain(supervised.normalizer.inverse(net.apply(y, back_projection=0)))
-    out["ceiling + back-projection"] = gain(supervised.normalizer.inverse(net.apply(y)))
+    out["ceiling network"] = split.gain(supervised.normalizer.inverse(net.apply(y, back_projection=0)))
+    out["ceiling + back-projection"] = split.gain(supervised.normalizer.inverse(net.apply(y)))
     return out
 
 

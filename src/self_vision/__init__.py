@@ -6,13 +6,11 @@ that importing the package (as napari does at start-up) does not import torch.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:  # set from the git tag at install time (setuptools-scm, pyproject.toml)
-    __version__ = version("napari-self-vision")
-except PackageNotFoundError:  # a source tree on sys.path that was never installed
-    __version__ = "unknown"
+from .core.provenance import installed_version
+
+__version__ = installed_version()
 
 __all__ = [
     "Blockwise",

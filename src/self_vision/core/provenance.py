@@ -30,8 +30,9 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
-def _version() -> str:
-    """The installed distribution's version (read from its metadata: core imports nothing above it)."""
+def installed_version() -> str:
+    """The installed distribution's version, from its metadata (setuptools-scm sets it from the git tag at
+    install time); "unknown" for a source tree that was never installed. The package's ``__version__``."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -48,7 +49,7 @@ def run_record(task: str, options: Any, *, steps: dict[str, int], seconds: float
     """
     settings = dataclasses.asdict(options) if dataclasses.is_dataclass(options) else {}
     record: dict[str, Any] = {
-        "software": f"napari-self-vision {_version()}",
+        "software": f"napari-self-vision {installed_version()}",
         "task": task,
         "seed": settings.get("seed"),
         "exact_steps": settings.get("steps") is not None,
