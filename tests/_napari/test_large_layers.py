@@ -9,6 +9,7 @@ import zarr
 
 from self_vision._napari import layers
 from self_vision._napari.reader import get_reader
+from self_vision._napari.results import RESOLUTION_KEY
 from self_vision.core.blockwise.store import is_complete, partial_path
 
 pytestmark = pytest.mark.qt
@@ -45,6 +46,9 @@ def test_lazy_layer_is_written_to_ome_zarr_and_added_lazily(widget_and_viewer, l
     np.testing.assert_allclose(result.scale, (2.0, 0.25, 0.25))
     np.testing.assert_array_equal(np.asarray(result.data), zarr.open_group(str(out))["0"][:])
     assert result.metadata[layers.RESULT_KEY]["path"] == str(out)
+    # the no-reference resolution figure, as an in-memory run gives it: on the layer and in the status
+    assert result.metadata[layers.RESULT_KEY][RESOLUTION_KEY]["unit"]
+    assert "resolution" in widget.status.text()
 
 
 def test_cancelling_keeps_finished_blocks_and_start_resumes(

@@ -32,6 +32,8 @@ def test_zarr_output_is_a_complete_ome_zarr_with_the_new_voxel_size(small_tiff, 
         (source.voxel_size[0], source.voxel_size[1] / 2, source.voxel_size[2] / 2)
     )
     assert (out / ".self_vision" / "model.pt").is_file()  # the model that made it travels with it
+    assert "exact steps, seed 0: repeats exactly" in stdout  # --steps: the run repeats, and says so
+    assert "resolution (decorrelation, no reference)" in stdout  # as the in-memory run reports it
 
 
 def test_resume_finishes_an_interrupted_run(small_tiff, tmp_path, capsys):

@@ -63,7 +63,7 @@ def place_result(viewer: Any, context: RunContext, result: Any, *, replace: bool
     meta[VERDICT_KEY] = verdict
     if isinstance(result, BlockwiseResult):
         meta["path"] = str(result.path)
-    resolution = getattr(result, "resolution", None) if isinstance(result, EnhanceResult) else None
+    resolution = result.resolution if isinstance(result, (EnhanceResult, BlockwiseResult)) else None
     if resolution is not None:
         meta[RESOLUTION_KEY] = resolution.as_dict()
     name = layers.result_name(layer.name, factor, mode)

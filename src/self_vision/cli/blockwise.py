@@ -97,7 +97,7 @@ def _run_blockwise(args: argparse.Namespace, request: Any, voxel_size: tuple[flo
     from ..api import Blockwise, run
     from ..core.events import run_to_end
     from ..core.io.lazy import open_lazy
-    from .common import STRICT_EXIT, ProgressBar
+    from .common import STRICT_EXIT, ProgressBar, steps_text
 
     if args.workers is not None and args.scheduler:
         raise UsageError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
@@ -158,9 +158,11 @@ def _run_blockwise(args: argparse.Namespace, request: Any, voxel_size: tuple[flo
     resumed = f", {result.resumed_blocks} resumed" if result.resumed_blocks else ""
     print(
         f"self-vision: {args.input.name} {volume.shape} -> {result.path} {result.shape} {what} in {result.blocks} "
-        f"blocks{resumed}; trained {result.train_seconds:.1f} s, {voxels / max(result.infer_seconds, 1e-9):.3g} "
+        f"blocks{resumed}; {steps_text(result.record)}, {voxels / max(result.infer_seconds, 1e-9):.3g} "
         f"output voxels/s, total {seconds:.1f} s{gate}"
     )
+    if result.resolution is not None:
+        print(f"self-vision: {result.resolution.summary()}")
     check = result.self_check
     if check is not None and not check.trusted:
         print(f"self-vision: warning: {check.summary()}", file=sys.stderr)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,9 @@ from ..geometry import output_translate, output_voxel_size
 from ..intensity import Normalizer
 from ..io.lazy import LazyVolume
 from ..io.writing import TIFF_OUTPUTS, check_output_path, write_tiff
+from ..resolution import ResolutionReport
 from ..validate import check_size, check_volume
+from .describe import TrainedSample, block_resolution, finished_record
 from .guard import OutputLock, check_resume, fingerprint, lock_path, model_digest
 from .models import BlockJob, load_block_model, run_block, save_block_model
 from .plan import BlockPlan, check_block_settings, format_region, plan_blocks, training_region
@@ -61,6 +63,10 @@ class BlockwiseResult:
     infer_seconds: float
     training_region: tuple[slice, ...] | None
     self_check: SelfCheck | None = None
+    #: What made the output (core.provenance), as written into it: seed, steps, settings, blocks, resolution.
+    record: dict[str, Any] = field(default_factory=dict)
+    #: Decorrelation resolution of input and output on a central region (enhancement with options.resolution).
+    resolution: ResolutionReport | None = None
 
 
 def is_blockwise_output(path: str | Path) -> bool:
@@ -88,11 +94,13 @@ def blockwise_steps(
     precision: str = "auto",
     sis_inference: str = "halves",
     given_model: Any = None,
+    resolution: bool = False,
 ) -> Generator[Event, None, BlockwiseResult]:
     """The block-wise run shared by enhancing and denoising: sample, ``train(sample)``, blocks, finish.
 
-    ``train`` is a generator function taking the training sample and returning ``(model, normalizer,
-    self_check, seconds)``; ``kind`` (``enhance`` / ``denoise``) says how the model is applied and saved.
+    ``train`` is a generator function taking the training sample and returning a :class:`TrainedSample`;
+    ``kind`` (``enhance`` / ``denoise``) says how the model is applied and saved. ``resolution``: measure the
+    resolution figure of input and output after the last block (enhancement).
     """
     from ..io.paths import resolve_paths
 
@@ -136,6 +144,7 @@ def blockwise_steps(
                 precision,
                 sis_inference,
                 given_model,
+                resolution,
             )
         )
 
@@ -160,6 +169,7 @@ def _locked_steps(
     precision: str,
     sis_inference: str,
     given_model: Any,
+    resolution: bool,
 ) -> Generator[Event, None, BlockwiseResult]:
     """:func:`blockwise_steps` once the output's lock is held."""
     store = OutputStore(final)
@@ -207,6 +217,7 @@ def _locked_steps(
         _check_resumed_voxel_size(store.path, run.get("voxel_size"), volume.voxel_size)
         model = load_block_model(store.model_path, kind)
         normalizer = Normalizer(*run["normalizer"])
+        record = dict(run.get("record") or {})
         factor = tuple(plan.factor)
         yield StageInfo("resume", f"resuming {store.path.name}: {len(store.done())} of {len(plan)} blocks are done")
     else:
@@ -222,7 +233,14 @@ def _locked_steps(
         sample = volume.read(region)
         check_volume(sample, where)
         yield StageInfo("sample", f"training on region {format_region(region)} of {_fmt_shape(volume.shape)}")
-        model, normalizer, trained_check, train_seconds = yield from train(sample)
+        trained: TrainedSample = yield from train(sample)
+        model, normalizer, trained_check, train_seconds = (
+            trained.model,
+            trained.normalizer,
+            trained.self_check,
+            trained.seconds,
+        )
+        record = {**trained.record, "training_region": format_region(region)}
         del sample
         store.create(
             plan.output_shape,
@@ -239,6 +257,7 @@ def _locked_steps(
                 "translate": None if volume.translate is None else list(volume.translate),
                 "unit": volume.unit,
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "record": record,
             },
         )
         save_block_model(model, store.model_path)
@@ -272,15 +291,22 @@ def _locked_steps(
     run = store.run()
     voxel = None if run["voxel_size"] is None else output_voxel_size(run["voxel_size"], factor)
     where = _output_translate(run, factor)
+    import zarr
+
+    level0 = zarr.open_array(str(store.path / "0"), mode="r")
+    report = None
+    if resolution and kind == "enhance":
+        yield StageInfo("resolution", "measuring resolution (decorrelation) and consistency with the input")
+        report = block_resolution(volume, level0, model, run["voxel_size"])
+    record = finished_record(record, blocks=len(plan), resumed=resumed, resolution=report)
     yield StageInfo("writing", f"finishing {final.name}")
     if tiff:
-        import zarr
-
-        level0 = zarr.open_array(str(store.path / "0"), mode="r")
-        write_tiff(final, level0, voxel_size=voxel, unit=run["unit"], translate=where, overwrite=True)
+        write_tiff(final, level0, voxel_size=voxel, unit=run["unit"], translate=where, overwrite=True, record=record)
         store.discard()
     else:
-        store.finish(voxel_size=voxel, translate=where, unit=run["unit"], overwrite=overwrite, name=final.stem)
+        store.finish(
+            voxel_size=voxel, translate=where, unit=run["unit"], overwrite=overwrite, name=final.stem, record=record
+        )
     if device.type == "cuda":
         torch.cuda.empty_cache()
     return BlockwiseResult(
@@ -295,6 +321,8 @@ def _locked_steps(
         infer_seconds,
         region,
         trained_check,
+        record,
+        report,
     )
 
 

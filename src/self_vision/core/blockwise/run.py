@@ -21,12 +21,13 @@ from ..devices import resolve_device
 from ..enhance.enhancer import Enhancer
 from ..enhance.options import EnhanceOptions
 from ..enhance.run import train_steps
-from ..enhance.selfcheck import SelfCheck
 from ..errors import DataError, UsageError
 from ..events import CancelToken, Event
 from ..intensity import Normalizer
 from ..io.lazy import LazyVolume
+from ..provenance import denoise_record, enhance_record, run_record
 from ..validate import parse_factor
+from .describe import TrainedSample
 from .engine import ZARR_OUTPUTS, BlockwiseResult, blockwise_steps, is_blockwise_output
 from .plan import training_region
 
@@ -73,12 +74,19 @@ def enhance_blockwise_steps(
         if len(factor_t) != len(volume.shape):
             raise DataError(f"{volume.name}: is {len(volume.shape)}D but the model enhances {len(factor_t)}D images")
 
-    def train(sample: np.ndarray) -> Generator[Event, None, tuple[Any, Normalizer, SelfCheck | None, float]]:
+    def train(sample: np.ndarray) -> Generator[Event, None, TrainedSample]:
         if model is not None:
-            return model, Normalizer.fit(sample), None, 0.0
+            record = run_record("enhance", options, steps={}, seconds=0.0, factor=list(model.factor), model="given")
+            return TrainedSample(model, Normalizer.fit(sample), record=record)
         assert factor_t is not None
         trained = yield from train_steps(sample, factor_t, voxel_size=volume.voxel_size, options=options, device=dev)
-        return trained.enhancer, trained.normalizer, trained.self_check, trained.train_seconds
+        return TrainedSample(
+            trained.enhancer,
+            trained.normalizer,
+            trained.self_check,
+            trained.train_seconds,
+            record=enhance_record(trained, options),
+        )
 
     return (
         yield from blockwise_steps(
@@ -99,6 +107,7 @@ def enhance_blockwise_steps(
             ensemble=options.ensemble,
             precision=options.precision,
             given_model=model,
+            resolution=options.resolution,
         )
     )
 
@@ -137,14 +146,19 @@ def denoise_blockwise_steps(
             "block-wise denoising runs SiS models; this one was trained for TiS", kind="invalid value", option="model"
         )
 
-    def train(sample: np.ndarray) -> Generator[Event, None, tuple[Any, Normalizer, SelfCheck | None, float]]:
+    settings = options or DenoiseOptions()
+
+    def train(sample: np.ndarray) -> Generator[Event, None, TrainedSample]:
         if model is not None:
-            return model, Normalizer.fit(sample), None, 0.0
+            record = run_record("denoise", settings, steps={}, seconds=0.0, mode="sis", model="given")
+            return TrainedSample(model, Normalizer.fit(sample), record=record)
         result = yield from denoise_steps(
-            sample, "sis", voxel_size=volume.voxel_size, options=options or DenoiseOptions(), device=dev, cancel=cancel
+            sample, "sis", voxel_size=volume.voxel_size, options=settings, device=dev, cancel=cancel
         )
         assert result.normalizer is not None
-        return result.model, result.normalizer, None, result.train_seconds
+        return TrainedSample(
+            result.model, result.normalizer, seconds=result.train_seconds, record=denoise_record(result, settings)
+        )
 
     return (
         yield from blockwise_steps(
@@ -162,7 +176,7 @@ def denoise_blockwise_steps(
             halo=halo + halo % 2,
             train_voxels=train_voxels,
             client=client,
-            sis_inference=(options or DenoiseOptions()).sis_inference,
+            sis_inference=settings.sis_inference,
             given_model=model,
         )
     )

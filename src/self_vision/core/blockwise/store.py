@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, output_exists
+from ..provenance import RECORD_KEY
 
 PARTIAL_SUFFIX = ".partial"
 STATE = ".self_vision"
@@ -92,11 +93,13 @@ class OutputStore:
         overwrite: bool,
         name: str = "enhanced",
         translate: Sequence[float] | None = None,
+        record: dict[str, Any] | None = None,
     ) -> Path:
         """Pyramid, metadata, completion marker, then the rename that makes the result appear.
 
         ``translate``: where level 0's voxel 0 lies (its ``translation`` transform, with each coarser level's
-        block-mean shift added to it); None or all zero writes none for level 0.
+        block-mean shift added to it); None or all zero writes none for level 0. ``record`` (core.provenance:
+        seed, steps, settings) goes into the group's attributes under ``self_vision_run``.
         """
         import zarr
         from ome_zarr.writer import write_multiscales_metadata
@@ -128,6 +131,8 @@ class OutputStore:
         )
         run = self.run()
         group.attrs["self_vision"] = {"complete": True, "factor": run.get("factor"), "input": run.get("input")}
+        if record is not None:
+            group.attrs[RECORD_KEY] = record
         shutil.rmtree(self.path / STATE / "done", ignore_errors=True)
         return self._move_into_place(overwrite)
 

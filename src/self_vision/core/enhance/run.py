@@ -86,6 +86,11 @@ class Trained:
     def train_seconds(self) -> float:
         return sum(log.seconds for log in self.logs.values())
 
+    @property
+    def returned(self) -> str:
+        """What the enhancer returns after the gate (see :attr:`EnhanceResult.returned`)."""
+        return "network" if self.gate is None else self.gate.returned
+
 
 def train_steps(
     volume: np.ndarray,
@@ -218,6 +223,15 @@ def _resolution_steps(
     if not options.resolution:
         return None
     yield StageInfo("resolution", "measuring resolution (decorrelation) and consistency with the input")
+    return resolution_of(volume, result, enhancer, voxel_size)
+
+
+def resolution_of(
+    volume: np.ndarray, result: np.ndarray, enhancer: Enhancer, voxel_size: Sequence[float] | None
+) -> ResolutionReport:
+    """:func:`~self_vision.core.resolution.resolution_report` of ``result`` (``volume`` enhanced by ``enhancer``),
+    its consistency measured by degrading the result again with the enhancer's operator and sampling. ``volume``
+    and ``result`` may be matching regions (as a block-wise run reads them)."""
 
     def degrade_again(region: np.ndarray) -> np.ndarray:
         t = torch.from_numpy(np.ascontiguousarray(region, dtype=np.float32))[None, None]
