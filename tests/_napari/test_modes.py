@@ -68,6 +68,8 @@ def test_denoise_adds_a_layer_on_the_same_grid(widget_and_viewer, noisy_layer, q
     np.testing.assert_allclose(result.translate, TRANSLATE)
     assert result.colormap.name == "magma"
     assert result.metadata["self_vision_result"]["mode"] == "denoise"
+    record = result.metadata["self_vision_run"]  # what made it, for the writer (core.provenance)
+    assert record["task"] == "denoise" and record["steps_trained"] == {"sis": 5} and record["settings"]["gamma"] == 0.5
     assert widget.plot.points("sis")
     np.testing.assert_array_equal(noisy_layer.data, before)
     assert widget.model is None and not widget.save_button.isEnabled()  # a denoiser is no enhancer to save

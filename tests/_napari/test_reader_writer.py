@@ -33,6 +33,29 @@ def test_writer_then_reader_round_trip_keeps_the_voxel_size(tmp_path: Path, smal
     assert layer_meta["axis_labels"] == ("z", "y", "x")
 
 
+def test_a_files_run_record_becomes_the_layers_metadata(tmp_path: Path, small_volume: np.ndarray):
+    import zarr
+    from ome_zarr import writer as ome_writer
+
+    from self_vision.core.io.writing import write_tiff
+    from self_vision.core.provenance import RECORD_KEY
+
+    record = {"task": "enhance", "seed": 7, "steps_trained": {"lateral": 5}}
+    path = write_tiff(tmp_path / "r.tif", small_volume, voxel_size=(1.0, 0.5, 0.5), record=record)
+    ((_, meta, _),) = get_reader(str(path))(str(path))
+    assert meta["metadata"][RECORD_KEY] == record
+    store = tmp_path / "r.zarr"
+    group = zarr.open_group(str(store), mode="w")
+    ome_writer.write_image(small_volume, group, axes="zyx", scaler=None)
+    group.attrs[RECORD_KEY] = record
+    ((_, meta, _),) = get_reader(str(store))(str(store))
+    assert meta["metadata"][RECORD_KEY] == record
+    plain = tmp_path / "plain.tif"
+    tifffile.imwrite(plain, small_volume)
+    ((_, meta, _),) = get_reader(str(plain))(str(plain))
+    assert "metadata" not in meta  # a file from elsewhere carries none
+
+
 def test_writer_refuses_what_it_cannot_store(tmp_path: Path):
     with pytest.raises(UsageError, match="4 axes"):
         write_image(str(tmp_path / "a.tif"), np.zeros((2, 2, 4, 4), np.float32), {"scale": (1, 1, 1, 1)})

@@ -79,6 +79,7 @@ def test_wiener_sim_adds_aligned_layers_and_reports_the_pattern(widget_and_viewe
         # the bright spot lies at the same world position in the input and in each output (no half-pixel shift)
         np.testing.assert_allclose(out.data_to_world(peak), spot_world, atol=1e-9)
         assert out.metadata["self_vision_result"]["mode"] == "sim"
+        assert out.metadata["self_vision_run"]["task"] == "sim" and out.metadata["self_vision_run"]["pattern"]
     text = widget.sim_pattern_label.text()
     assert text.count(" nm · ") == 3 and text.startswith("angle · spacing · modulation")
     assert "nm" in text

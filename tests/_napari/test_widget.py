@@ -9,6 +9,8 @@ import pytest
 
 from self_vision._napari import widget as widget_module
 from self_vision._napari.widget import EnhanceWidget
+from self_vision._napari.writer import write_image
+from self_vision.core.provenance import RECORD_KEY, read_record
 
 pytestmark = pytest.mark.qt
 
@@ -74,6 +76,11 @@ def test_run_adds_an_aligned_result_and_leaves_the_input_alone(widget_and_viewer
     assert tuple(result.axis_labels) == ("z", "y", "x")
     np.testing.assert_array_equal(image_layer.data, before)
     assert widget.plot.points("lateral") or widget.plot.points("3d")
+    # the run record travels with the layer and into a file saved with the plugin's writer, as the CLI's outputs
+    record = result.metadata[RECORD_KEY]
+    assert record["seed"] == 0 and record["exact_steps"] is True and record["settings"]["steps"] == 10
+    saved = write_image(str(tmp_path / "saved.tif"), result.data, result.as_layer_data_tuple()[1])
+    assert read_record(saved[0]) == record
 
     # the trained model is saved, then applied to another layer without training
     path = widget.save_model(str(tmp_path / "model.pt"))

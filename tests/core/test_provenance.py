@@ -58,3 +58,24 @@ def test_denoise_output_carries_its_record(small_tiff, tmp_path, capsys):
     assert code == 0
     record = read_record(out)
     assert record["task"] == "denoise" and record["mode"] == "sis" and record["steps_trained"] == {"sis": 3}
+
+
+def test_big_tiff_and_zarr_outputs_carry_the_record(tmp_path, monkeypatch):
+    import zarr
+
+    from self_vision.core.io.writing import write_tiff
+    from self_vision.core.provenance import RECORD_KEY
+
+    record = run_record("enhance", EnhanceOptions(steps=3), steps={"lateral": 3}, seconds=0.5, note="<&>")
+    monkeypatch.setattr("self_vision.core.io.writing.BIGTIFF_BYTES", 100)  # OME BigTIFF: no ImageJ Info text
+    path = write_tiff(tmp_path / "big.tif", np.zeros((2, 8, 8), np.float32), voxel_size=(1, 1, 1), record=record)
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_bigtiff and tif.is_ome
+    assert read_record(path) == record  # XML-escaped and back
+    group = zarr.open_group(str(tmp_path / "o.zarr"), mode="w")
+    group.attrs[RECORD_KEY] = record
+    assert read_record(tmp_path / "o.zarr") == record
+    assert read_record(tmp_path) is None  # a folder that is no Zarr group
+    plain = tmp_path / "plain.tif"
+    tifffile.imwrite(plain, np.zeros((4, 4), np.uint8))
+    assert read_record(plain) is None

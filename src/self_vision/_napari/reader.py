@@ -1,6 +1,7 @@
 """napari reader for TIFF files (voxel size from ImageJ/OME metadata as ``scale``, the ImageJ origin or OME plane
 position as ``translate``, one layer per channel) and for Zarr / OME-Zarr folders (lazy, multiscale when they hold
-a pyramid, level 0's ``scale`` and ``translation`` as the layer's, one layer per channel)."""
+a pyramid, level 0's ``scale`` and ``translation`` as the layer's, one layer per channel). A file this package
+wrote carries its run record (seed, steps, settings), which becomes the layer's ``metadata["self_vision_run"]``."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def read_zarrs(path: str | list[str]) -> list[LayerData]:
     when it has a pyramid, level 0's voxel size as scale and its ``translation`` as translate, units only when
     the store names them."""
     from ..core.io.lazy import open_zarr_image
+    from ..core.provenance import read_record
 
     layers = []
     for p in [path] if isinstance(path, str) else list(path):
@@ -47,6 +49,7 @@ def read_zarrs(path: str | list[str]) -> list[LayerData]:
         if image.unit is not None:
             meta["units"] = tuple(_pint_unit(image.unit) if a in _SPATIAL else "pixel" for a in axes)
         meta["axis_labels"] = tuple(a.lower() for a in axes)
+        _add_record(meta, read_record(p))
         if image.channel_axis is not None:
             meta["channel_axis"] = image.channel_axis
             meta["name"] = [f"{name} [ch{i}]" for i in range(int(image.levels[0].shape[image.channel_axis]))]
@@ -66,6 +69,7 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
 
     from ..core.errors import DataError
     from ..core.io.metadata import physical_sizes, physical_translate
+    from ..core.provenance import tiff_record
 
     path = Path(path)
     try:
@@ -75,6 +79,7 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
             data = series.asarray()
             sizes = physical_sizes(tif, series)
             offsets = physical_translate(tif, sizes)
+            record = tiff_record(tif)
     except (OSError, ValueError, IndexError, tifffile.TiffFileError) as exc:
         raise DataError(f"{path}: not a readable TIFF file ({exc}); check that it is a complete TIFF image") from None
     data = np.asarray(data)
@@ -97,11 +102,20 @@ def read_tiff_layers(path: str | Path) -> list[LayerData]:
     meta["axis_labels"] = tuple(a.lower() for a in layer_axes)
     if rgb:
         meta["rgb"] = True
+    _add_record(meta, record)
     if channel is not None:
         n = data.shape[channel]
         meta["channel_axis"] = channel
         meta["name"] = [f"{path.stem} [ch{i}]" for i in range(n)]
     return [(data, meta, "image")]
+
+
+def _add_record(meta: dict[str, Any], record: dict[str, Any] | None) -> None:
+    """Put the run record a file written by this package carries (core.provenance) into the layer's metadata."""
+    if record is not None:
+        from ..core.provenance import RECORD_KEY
+
+        meta["metadata"] = {RECORD_KEY: record}
 
 
 def _pint_unit(unit: str | None) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.provenance import RECORD_KEY
 from . import layers, words
 from .state import RunContext
 
@@ -63,6 +64,7 @@ def place_result(viewer: Any, context: RunContext, result: Any, *, replace: bool
     meta[VERDICT_KEY] = verdict
     if isinstance(result, BlockwiseResult):
         meta["path"] = str(result.path)
+    kwargs["metadata"][RECORD_KEY] = run_record_of(context, result)
     resolution = result.resolution if isinstance(result, (EnhanceResult, BlockwiseResult)) else None
     if resolution is not None:
         meta[RESOLUTION_KEY] = resolution.as_dict()
@@ -94,9 +96,10 @@ def place_sim(viewer: Any, context: RunContext, result: Any, *, replace: bool = 
     if result.sr_denoised is not None:
         outputs.append(("rDL-SIM", result.sr_denoised))
     added = []
+    record = run_record_of(context, result)
     for label, image in outputs:
         kwargs = layers.sim_kwargs(layer, image, f"{layer.name} {label}")
-        kwargs["metadata"] = {layers.RESULT_KEY: {**info, "output": label}}
+        kwargs["metadata"] = {layers.RESULT_KEY: {**info, "output": label}, RECORD_KEY: record}
         name = kwargs.pop("name")
         added.append(_add(viewer, image, name, kwargs, replace))
     warned = f"; {len(result.warnings)} warning(s)" if result.warnings else ""
@@ -105,6 +108,27 @@ def place_sim(viewer: Any, context: RunContext, result: Any, *, replace: bool = 
     placed = Placed(added[-1], None, None, verdict, result.summary(), how)
     placed.extra = added[:-1]
     return placed
+
+
+def run_record_of(context: RunContext, result: Any) -> dict[str, Any]:
+    """The run record (core.provenance: seed, steps, every setting) of ``result``: the layer carries it, and
+    the plugin's writer puts it into the saved file, as the command line does."""
+    from ..core.blockwise.run import BlockwiseResult
+    from ..core.denoise.options import DenoiseOptions
+    from ..core.denoise.result import DenoiseResult
+    from ..core.enhance.options import EnhanceOptions
+    from ..core.provenance import denoise_record, enhance_record, sim_record
+    from ..core.sim.options import SimOptions
+    from ..core.sim.run import SimResult
+
+    request = context.request
+    if isinstance(result, BlockwiseResult):
+        return result.record
+    if isinstance(result, SimResult):
+        return sim_record(result, request.sim_options or SimOptions())
+    if isinstance(result, DenoiseResult):
+        return denoise_record(result, request.denoise_options or DenoiseOptions())
+    return enhance_record(result, request.options or EnhanceOptions())
 
 
 def _add(viewer: Any, data: Any, name: str, kwargs: dict[str, Any], replace: bool) -> Any:

@@ -1,5 +1,6 @@
 """napari writer: an image layer to an ImageJ TIFF whose voxel size is the layer's scale and whose calibration
-origin (ImageJ's ``xorigin``/``yorigin``/``zorigin``) is the layer's translate."""
+origin (ImageJ's ``xorigin``/``yorigin``/``zorigin``) is the layer's translate, carrying a result layer's run record
+(seed, steps, settings; core.provenance) as the command line's outputs do."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def write_image(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     from ..core.errors import UsageError
     from ..core.io.units import normalize_unit
     from ..core.io.writing import write_tiff
+    from ..core.provenance import RECORD_KEY
 
     if meta.get("rgb"):
         raise UsageError(f"{path}: RGB layers are not written by Self-Vision; use napari's built-in TIFF writer")
@@ -25,7 +27,14 @@ def write_image(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     spatial = [u for u in units if u is not None]
     unit = spatial[-1] if spatial else None
     translate = tuple(float(t) for t in meta.get("translate") or (0.0,) * array.ndim)
+    record = (meta.get("metadata") or {}).get(RECORD_KEY)  # a result's run record (seed, steps, settings)
     written = write_tiff(
-        path, array, voxel_size=scale[-array.ndim :], unit=unit, overwrite=True, translate=translate[-array.ndim :]
+        path,
+        array,
+        voxel_size=scale[-array.ndim :],
+        unit=unit,
+        overwrite=True,
+        translate=translate[-array.ndim :],
+        record=record if isinstance(record, dict) else None,
     )
     return [str(written)]

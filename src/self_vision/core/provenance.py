@@ -134,9 +134,39 @@ def from_text(text: str | None) -> dict[str, Any] | None:
 
 
 def read_record(path: Any) -> dict[str, Any] | None:
-    """The record a TIFF written by this package carries, or None."""
+    """The record an output written by this package carries (an ImageJ TIFF's ``Info``, an OME-TIFF Image's
+    ``Description``, an OME-Zarr group's ``self_vision_run`` attribute), or None."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        import zarr
+
+        try:
+            return zarr_record(zarr.open_group(str(path), mode="r"))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
-        info = (tif.imagej_metadata or {}).get("Info") if tif.is_imagej else None
+        return tiff_record(tif)
+
+
+def tiff_record(tif: Any) -> dict[str, Any] | None:
+    """The record in an open ``tifffile.TiffFile`` (ImageJ ``Info`` or the OME Image's ``Description``), or None."""
+    import tifffile
+
+    info = None
+    if tif.is_imagej:
+        info = (tif.imagej_metadata or {}).get("Info")
+    elif tif.is_ome:
+        image = tifffile.xml2dict(tif.ome_metadata or "").get("OME", {}).get("Image", {})
+        first = image[0] if isinstance(image, list) and image else image
+        info = first.get("Description") if isinstance(first, dict) else None
     return from_text(info if isinstance(info, str) else None)
+
+
+def zarr_record(group: Any) -> dict[str, Any] | None:
+    """The record in an open Zarr group's attributes (block-wise outputs), or None."""
+    found = group.attrs.get(RECORD_KEY)
+    return dict(found) if isinstance(found, dict) else None

@@ -117,7 +117,7 @@ def write_tiff(
     int16 and float32 are written as they are; other dtypes are converted to float32, as ImageJ supports
     no others. The data go to a temporary file in the same folder that is renamed over ``path`` only once
     complete. ``record`` (:mod:`self_vision.core.provenance`: seed, steps, settings) goes into the ImageJ
-    ``Info`` text (not into BigTIFF/OME outputs beyond 4 GB).
+    ``Info`` text, or in BigTIFF/OME outputs beyond 4 GB the OME ``Image``'s ``Description``.
 
     ``translate`` gives, per spatial axis in ``unit``, where the first voxel's centre lies (napari's layer
     ``translate``: voxel ``i`` is at ``i · size + translate``). It is stored as ImageJ's own calibration origin,
@@ -159,8 +159,8 @@ def write_tiff(
         elif any(offsets):  # ImageJ: calibrated x = (pixel - xorigin) * size
             origin = zip(spatial, offsets, sizes, strict=True)
             metadata.update({f"{a.lower()}origin": tidy(-t / s) for a, t, s in origin if t})
-    if record is not None and not big:
-        metadata["Info"] = to_text(record)
+    if record is not None:  # ImageJ's Info text; beyond 4 GB the OME Image's Description
+        metadata["Description" if big else "Info"] = to_text(record)
 
     tmp = _create_temp(path)
     try:
