@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -71,6 +72,18 @@ def add_run_options(parser: argparse.ArgumentParser, required_factor: bool = Tru
         help="train on Poisson-Gaussian noisy inputs: photons at full scale and read-noise sigma (0-1 units)",
     )
     parser.add_argument("--ensemble", action="store_true", help="average over flips/rotations (slower, smoother)")
+    optics = parser.add_mutually_exclusive_group()
+    optics.add_argument(
+        "--optics",
+        default=None,
+        metavar="NA,WAVELENGTH[,IMMERSION[,MICROSCOPE[,EXCITATION]]]",
+        help="the objective and light, for the axial blur of the training planes (instead of estimating it): "
+        "e.g. 1.2,0.46,water,confocal,0.405 (wavelengths in µm; immersion: air, water, silicone, glycerol, oil "
+        "or an index; microscope: widefield, confocal, two-photon)",
+    )
+    optics.add_argument(
+        "--axial-blur", type=float, default=None, metavar="UM", help="extra axial blur (µm) of the training planes"
+    )
     add_gate_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -162,6 +175,22 @@ def enhance_options(args: argparse.Namespace):
         except UsageError as err:
             raise UsageError(f"--{err}", kind=errors.KIND_INVALID_VALUE, option="sampling") from None
     extra = {} if sampling is None else {"sampling": sampling}
+    if getattr(args, "optics", None) is not None:
+        from ..core.optics import parse_optics
+
+        try:
+            extra["optics"] = parse_optics(args.optics)
+        except UsageError as err:
+            raise UsageError(f"--{err}", kind=errors.KIND_INVALID_VALUE, option="optics") from None
+    blur = getattr(args, "axial_blur", None)
+    if blur is not None:
+        if not (math.isfinite(blur) and 0 <= blur <= 100):
+            raise UsageError(
+                f"--axial-blur {blur}: give a blur in µm between 0 and 100",
+                kind=errors.KIND_INVALID_VALUE,
+                option="axial_blur",
+            )
+        extra["axial_blur"] = blur
     return EnhanceOptions(
         **extra,
         keep_network=getattr(args, "keep_network", False),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, MAX_TILE_OUTPUT, SAMPLING
 from ..errors import UsageError
 from ..fit import TrainSettings
+from ..optics import Optics
 from ..sampling import parse_sampling
 
 PATHS = ("auto", "3d", "lateral-axial")
@@ -43,7 +44,10 @@ class EnhanceOptions:
     # Measure the noise of the data each stage is applied to and of its degraded training inputs, and add
     # Gaussian noise to the training inputs to make up the difference (.noise); ignored when ``noise`` is set.
     match_noise: bool = False
-    axial_blur: float | None = None  # µm of extra axial blur for the lateral-axial path; None: estimate it
+    axial_blur: float | None = None  # µm of extra axial blur of the axial training planes; None: optics or estimate
+    # The objective and light (core.optics.Optics): when given (and axial_blur is None), the axial blur of the
+    # lateral training planes comes from the PSF's axial/lateral widths instead of being estimated from the data.
+    optics: Optics | None = None
     uncertainty: bool = False  # also map the model's error one scale down per voxel (see .uncertainty)
     fnsm: bool = False  # a learned Fourier low-pass (core.fnsm) as the network's first stage
     # How much of the network's detail (its output minus cubic interpolation) is kept, per stage group:

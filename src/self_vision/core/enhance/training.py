@@ -83,7 +83,10 @@ def train_axial_model(
         z_out = voxel_size[0] / fz
     blur = options.axial_blur or 0.0
     z_sampling = options.sampling_for(3)[0]
-    if voxel_size is not None and options.axial_blur is None:
+    if options.axial_blur is None and options.optics is not None:
+        blur = options.optics.axial_blur()
+        yield StageInfo("axial", f"axial blur {blur:.2f} µm from the optics ({options.optics.describe()})")
+    elif voxel_size is not None and options.axial_blur is None:
         blur, target, reached = estimate_axial_blur(x, voxel_size, fz, sampling=z_sampling)
         yield StageInfo(
             "axial",
