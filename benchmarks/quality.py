@@ -32,6 +32,7 @@ from self_vision.core.enhance.run import enhance_steps
 from self_vision.core.enhance.selfcheck import fit_detail_weight
 from self_vision.core.errors import DataError
 from self_vision.core.events import run_to_end
+from self_vision.core.optics import parse_optics
 from self_vision.core.quality import (
     back_projection_baseline,
     crop_reference,
@@ -341,6 +342,7 @@ def main() -> None:
         "the defaults with detail_weight='auto' (also shows the same network with weight 1 and the oracle weight), "
         "the defaults with match_noise=True",
     )
+    parser.add_argument("--optics", default=None, help="NA,WAVELENGTH[,...] for every config (core.optics)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     parser.add_argument(
         "--peer", action="store_true", help="add CARE isotropic on axial-only cases (needs `make care-env`)"
@@ -353,6 +355,8 @@ def main() -> None:
     noise = None if not args.noise else tuple(float(v) for v in args.noise.split(","))
     limits = {"time_budget": None if args.steps else args.budget, "steps": args.steps}
     common = {"operator": args.operator, "seed": args.seed, "sampling": args.protocol, **limits}
+    if args.optics:
+        common["optics"] = parse_optics(args.optics)
     configs = {
         "default": EnhanceOptions(path=args.path, loss=args.loss, **common),
         "paper": paper_options(**common),

@@ -73,3 +73,28 @@ def test_the_dock_seeds_with_the_products_default_seed():
     assert enhance_options(settings).seed == defaults.DEFAULT_SEED
     settings.seed = -1  # 'random': the user asked for a different seed each run
     assert enhance_options(settings).seed is None
+
+
+def test_the_objective_reaches_the_run_only_when_its_na_is_known(widget_and_viewer, image_layer):
+    from self_vision._napari.request import RequestError, build_request, enhance_options
+    from self_vision._napari.settings import DockSettings
+    from self_vision.core.optics import Optics
+
+    widget, _, _ = widget_and_viewer
+    assert enhance_options(DockSettings()).optics is None  # NA unknown: the blur is estimated from the data
+    assert not widget.emission_spin.isEnabled()
+    widget.advanced.toggle.setChecked(True)
+    widget.na_spin.setValue(1.2)
+    widget.immersion_box.setCurrentIndex(widget.immersion_box.findData("water"))
+    widget.microscope_box.setCurrentIndex(widget.microscope_box.findData("confocal"))
+    widget.emission_spin.setValue(460)
+    assert widget.emission_spin.isEnabled()
+    options = build_request(widget.settings, image_layer).request.options
+    assert options.optics == Optics(1.2, 0.46, 1.333, "confocal")
+    assert "na" not in widget.settings.persisted()  # yesterday's objective does not shape today's data
+    widget.immersion_box.setCurrentIndex(widget.immersion_box.findData("air"))  # NA 1.2 in air: impossible
+    with pytest.raises(RequestError, match=r"Objective.*immersion"):
+        build_request(widget.settings, image_layer)
+    widget.settings.mode = "denoise"  # the objective is not read there
+    assert build_request(widget.settings, image_layer).request.denoise_options is not None
+    assert not widget.na_spin.isVisible()

@@ -37,7 +37,27 @@ def enhance_options(settings: DockSettings, mode: str | None = None) -> Any:
         max_tile_output=settings.tile_mvox * 2**20,
         precision=settings.precision,
         sampling=settings.sampling(),
+        optics=optics(settings) if mode in ("enhance", "denoise+enhance") else None,
     )
+
+
+def optics(settings: DockSettings) -> Any:
+    """The ``core.optics.Optics`` the settings give, or None while the NA is unknown (0)."""
+    if not settings.na:
+        return None
+    from ..core.errors import UsageError
+    from ..core.optics import IMMERSION, Optics
+
+    try:
+        return Optics(
+            settings.na,
+            settings.emission_nm / 1000,
+            IMMERSION[settings.immersion],
+            settings.microscope,
+            settings.excitation_nm / 1000 if settings.excitation_nm else None,
+        )
+    except UsageError as err:
+        raise RequestError(f"Advanced ▸ Objective: {str(err).removeprefix('optics: ')}") from None
 
 
 def denoise_options(settings: DockSettings) -> Any:

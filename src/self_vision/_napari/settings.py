@@ -38,8 +38,25 @@ SAMPLING_XY = {"pixel binning (camera pixels)": "area", "scan step (point sample
 SIM_DENOISE = {"none (Wiener SIM only)": "none", "rDL (pattern-guided denoising)": "rdl"}
 #: Inference arithmetic: label -> ``EnhanceOptions.precision``.
 PRECISIONS = {"automatic": "auto", "full (32-bit)": "fp32", "half (bfloat16)": "bf16"}
-#: Fields that follow the chosen layer (proposed from it) and are not kept between sessions.
-PER_LAYER = ("interleave", "all_volumes", "axial", "lateral", "output", "sim_pixel_nm")
+#: The microscope, for the axial blur of the training planes (core.optics): label -> ``Optics.microscope``.
+MICROSCOPES = {"widefield": "widefield", "confocal": "confocal", "two-photon": "two-photon"}
+#: Immersion media: label -> name in core.optics.IMMERSION.
+IMMERSIONS = {"oil": "oil", "water": "water", "silicone": "silicone", "glycerol": "glycerol", "air (dry)": "air"}
+#: Fields that follow the chosen layer (proposed from it) and are not kept between sessions. The optics are
+#: not kept either: a NA left from yesterday's data must not shape today's silently.
+PER_LAYER = (
+    "interleave",
+    "all_volumes",
+    "axial",
+    "lateral",
+    "output",
+    "sim_pixel_nm",
+    "na",
+    "emission_nm",
+    "excitation_nm",
+    "immersion",
+    "microscope",
+)
 #: Where QSettings keeps them (organisation, application).
 STORE = ("napari-self-vision", "dock")
 
@@ -67,6 +84,11 @@ class DockSettings:
     precision: str = "auto"
     sampling_z: str = _Z  # with sampling_xy: EnhanceOptions.sampling ("z=point,xy=area")
     sampling_xy: str = _X
+    na: float = 0.0  # objective NA; 0 = unknown: the axial blur is estimated from the data
+    emission_nm: float = 520.0
+    excitation_nm: float = 0.0  # 0 = as the emission (confocal); a two-photon microscope needs it
+    immersion: str = "oil"  # one of IMMERSIONS' values
+    microscope: str = "widefield"  # one of MICROSCOPES' values
     sim_pixel_nm: float = 0.0  # SIM: raw camera pixel in nm (0 = the layer's scale)
     sim_denoise: str = "none"  # SIM: none or rdl
     gar: float = 1.0

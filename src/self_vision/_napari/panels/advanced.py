@@ -8,6 +8,7 @@ from qtpy.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QT
 
 from ..settings import OPERATORS, PRECISIONS, SAMPLING_XY, SAMPLING_Z, DockSettings
 from .bind import bind_check, bind_combo, bind_spin, set_row_visible, spin
+from .optics import OpticsRows
 
 #: Which options each mode uses (the others are hidden): enhance-only, denoise-only, both.
 ENHANCE_ONLY = (
@@ -17,6 +18,8 @@ ENHANCE_ONLY = (
     "ensemble_check",
     "backproj_spin",
     "precision_box",
+    "objective_row",
+    "light_row",
 )
 DENOISE_ONLY = ("gar_spin", "fnsm_check")
 
@@ -69,6 +72,13 @@ class AdvancedPanel(QWidget):
         )
         bind_combo(self.sampling_xy_box, settings, "sampling_xy", SAMPLING_XY)
         form.addRow("XY pixels are", self.sampling_xy_box)
+        self.optics = OpticsRows(settings)
+        self.objective_row, self.light_row = self.optics.objective, self.optics.light
+        self.na_spin, self.immersion_box = self.optics.na_spin, self.optics.immersion_box
+        self.microscope_box = self.optics.microscope_box
+        self.emission_spin, self.excitation_spin = self.optics.emission_spin, self.optics.excitation_spin
+        form.addRow("Objective NA", self.objective_row)
+        form.addRow("Light path", self.light_row)
         self.ensemble_check = QCheckBox("average 8 flipped copies")
         self.ensemble_check.setToolTip(
             "Enhance the image in its 8 flipped orientations and average them: a smoother, slightly more"
