@@ -9,8 +9,8 @@ from ..settings import IMMERSIONS, MICROSCOPES, DockSettings
 from .bind import bind_combo, bind_spin
 
 
-def _row(*widgets: QWidget) -> QWidget:
-    row = QWidget()
+def _row(tip: str, *widgets: QWidget) -> QWidget:
+    row = QWidget(toolTip=tip)
     layout = QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
     for widget in widgets:
@@ -42,7 +42,11 @@ class OpticsRows:
         bind_spin(self.na_spin, settings, "na")
         self.immersion_box = QComboBox(toolTip="What is between the objective and the coverslip")
         bind_combo(self.immersion_box, settings, "immersion", IMMERSIONS)
-        self.objective = _row(self.na_spin, self.immersion_box)
+        self.objective = _row(
+            "The objective's numerical aperture and immersion: with them the axial blur comes from the optics",
+            self.na_spin,
+            self.immersion_box,
+        )
         self.microscope_box = QComboBox(
             toolTip="Widefield: camera images of the whole field. Confocal: a pinhole (narrower PSF). Two-photon:"
             " a pulsed infrared laser (give its excitation wavelength)"
@@ -55,7 +59,12 @@ class OpticsRows:
             special="as emission",
         )
         bind_spin(self.excitation_spin, settings, "excitation_nm")
-        self.light = _row(self.microscope_box, self.emission_spin, self.excitation_spin)
+        self.light = _row(
+            "The kind of microscope and the dye's emission (and excitation) wavelengths; used once the NA is known",
+            self.microscope_box,
+            self.emission_spin,
+            self.excitation_spin,
+        )
         settings.events.na.connect(self.update_controls)
         self.update_controls()
 
