@@ -18,8 +18,7 @@ ENHANCE_ONLY = (
     "ensemble_check",
     "backproj_spin",
     "precision_box",
-    "objective_row",
-    "light_row",
+    "na_spin",
 )
 DENOISE_ONLY = ("gar_spin", "fnsm_check")
 
@@ -72,13 +71,10 @@ class AdvancedPanel(QWidget):
         )
         bind_combo(self.sampling_xy_box, settings, "sampling_xy", SAMPLING_XY)
         form.addRow("XY pixels are", self.sampling_xy_box)
-        self.optics = OpticsRows(settings)
-        self.objective_row, self.light_row = self.optics.objective, self.optics.light
+        self.optics = OpticsRows(settings, form)
         self.na_spin, self.immersion_box = self.optics.na_spin, self.optics.immersion_box
         self.microscope_box = self.optics.microscope_box
         self.emission_spin, self.excitation_spin = self.optics.emission_spin, self.optics.excitation_spin
-        form.addRow("Objective NA", self.objective_row)
-        form.addRow("Light path", self.light_row)
         self.ensemble_check = QCheckBox("average 8 flipped copies")
         self.ensemble_check.setToolTip(
             "Enhance the image in its 8 flipped orientations and average them: a smoother, slightly more"
@@ -151,6 +147,7 @@ class AdvancedPanel(QWidget):
         self.toggle.setChecked(settings.advanced_open)
         self.body.setVisible(settings.advanced_open)
         settings.events.mode.connect(self.update_controls)
+        settings.events.na.connect(self.update_controls)
         self.update_controls()
 
     def _show(self, shown: bool) -> None:
@@ -166,4 +163,6 @@ class AdvancedPanel(QWidget):
         for name in DENOISE_ONLY:
             set_row_visible(self.form, getattr(self, name), mode in ("denoise", "denoise+enhance"))
         set_row_visible(self.form, self.uncertainty_check, mode == "enhance")
+        for field in self.optics.details:  # the objective's details once its NA is known
+            set_row_visible(self.form, field, mode in ("enhance", "denoise+enhance") and self.settings.na > 0)
         set_row_visible(self.form, self.tile_spin, mode != "sim")
