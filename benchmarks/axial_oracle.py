@@ -7,7 +7,8 @@ planes, everything else as shipped, scored on the second X half like ``ceiling.p
   resolution, the wrong axis;
 - ``oracle``: the reference's true ZY and ZX planes (first X half): the right axis, the supervision no user has;
 - ``with-input-z``: the product's planes plus the input's own ZY and ZX planes (the right axis one factor too
-  coarse: a self-supervised z signal a user does have).
+  coarse: a self-supervised z signal a user does have);
+- ``input-z``: the input's own ZY and ZX planes alone (ZSSR along z: the right axis, one factor too coarse).
 
 If ``oracle`` gains and the others do not, the network and its training are not the limit; the lateral planes
 are. The self-check is off (it would hold out a slab), so ``product`` here is not the benchmark's number.
@@ -36,7 +37,7 @@ from self_vision.core.errors import DataError
 from self_vision.core.events import run_to_end
 from self_vision.core.intensity import Normalizer
 
-MODES = ("product", "reference-lateral", "oracle", "with-input-z")
+MODES = ("product", "reference-lateral", "oracle", "with-input-z", "input-z")
 
 
 def _z_planes(volume: np.ndarray) -> list[np.ndarray]:
@@ -54,6 +55,8 @@ def axial_gain(reference: np.ndarray, voxel: tuple[float, ...], fz: int, mode: s
     def planes(source: np.ndarray, **preparation) -> list[np.ndarray]:
         if mode == "oracle":
             return _z_planes(known)
+        if mode == "input-z":
+            return _z_planes(source)
         lateral = product_planes(known if mode == "reference-lateral" else source, **preparation)
         return lateral + _z_planes(source) if mode == "with-input-z" else lateral
 
