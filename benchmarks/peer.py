@@ -17,8 +17,7 @@ import numpy as np
 import torch
 
 from self_vision.core.degrade import upsample_linear
-from self_vision.core.enhance.axial import estimate_axial_blur
-from self_vision.core.intensity import Normalizer
+from self_vision.core.enhance.axial import nyquist_axial_blur
 
 CARE_PYTHON = Path(__file__).resolve().parents[1] / ".venv-care" / "bin" / "python"
 CARE_SCRIPT = Path(__file__).resolve().with_name("care_peer.py")
@@ -53,8 +52,7 @@ def care_isotropic(
         return None
     fz = factor[0]
     dy = voxel_low[1]
-    normalised = Normalizer.fit(low).forward(low)
-    blur_um, _, _ = estimate_axial_blur(normalised, voxel_low, fz, sampling=sampling)
+    blur_um = nyquist_axial_blur(voxel_low[0] / fz)
     upsampled = upsample_linear(torch.from_numpy(np.ascontiguousarray(low))[None, None], (fz, 1, 1))[0, 0].numpy()
     with tempfile.TemporaryDirectory() as tmp:
         case, out = Path(tmp) / "case.npz", Path(tmp) / "out.npz"

@@ -84,7 +84,7 @@ class DockSettings:
     precision: str = "auto"
     sampling_z: str = _Z  # with sampling_xy: EnhanceOptions.sampling ("z=point,xy=area")
     sampling_xy: str = _X
-    na: float = 0.0  # objective NA; 0 = unknown: the axial blur is estimated from the data
+    na: float = 0.0  # objective NA; 0 = unknown: the axial blur is the output's z spacing
     emission_nm: float = 520.0
     excitation_nm: float = 0.0  # 0 = as the emission (confocal); a two-photon microscope needs it
     immersion: str = "oil"  # one of IMMERSIONS' values

@@ -94,9 +94,9 @@ def stage_message(stage: str, message: str, factor: Sequence[int], volume_stage:
             text += f" (step {volume_stage} of {len(distinct)})"
         return text
     if stage == "axial":
-        blur = re.match(r"axial blur estimated at ([0-9.]+) µm", message)
+        blur = re.match(r"axial blur ([0-9.]+) µm: the output's z spacing", message)
         if blur:
-            return f"estimated the microscope's blur along Z: {blur.group(1)} µm"
+            return f"assumed the microscope's blur along Z: {blur.group(1)} µm (give the objective's NA to compute it)"
         return f"learning ×{factor[0]} axial: sharp XY planes teach how Z should look"
     if stage == "self-check":
         return "self-check: comparing the model with plain cubic interpolation on a held-out quarter of the image"

@@ -77,7 +77,7 @@ def add_run_options(parser: argparse.ArgumentParser, required_factor: bool = Tru
         "--optics",
         default=None,
         metavar="NA,WAVELENGTH[,IMMERSION[,MICROSCOPE[,EXCITATION]]]",
-        help="the objective and light, for the axial blur of the training planes (instead of estimating it): "
+        help="the objective and light, for the axial blur of the training planes (instead of the output's z spacing): "
         "e.g. 1.2,0.46,water,confocal,0.405 (wavelengths in µm; immersion: air, water, silicone, glycerol, oil "
         "or an index; microscope: widefield, confocal, two-photon)",
     )

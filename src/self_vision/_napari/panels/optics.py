@@ -1,5 +1,5 @@
 """The optics rows of the Advanced panel: the objective (NA, immersion) and the microscope (kind, wavelengths),
-from which the axial blur of the training planes is computed (core.optics) instead of estimated from the data.
+from which the axial blur of the training planes is computed (core.optics) instead of taken as the output's z spacing.
 Only the NA row shows until an NA is given."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class OpticsRows:
         self.settings = settings
         self.na_spin = QDoubleSpinBox(
             toolTip="Numerical aperture of the objective (printed on it). With it, the extra blur that makes the"
-            " training planes look like your z-axis comes from the optics; 'unknown' estimates it from the data",
+            " training planes look like your z-axis comes from the optics; 'unknown' uses the output's z spacing",
             decimals=2,
         )
         self.na_spin.setRange(0.0, 1.7)

@@ -16,7 +16,7 @@ from ..fit import TrainLog, TrainSettings, autocast_training, fit
 from ..model import SelfVisionNet
 from ..patches import PatchSampler, augment
 from ..validate import MIN_LOW_RES
-from .axial import axial_training_planes, estimate_axial_blur
+from .axial import axial_training_planes, nyquist_axial_blur
 from .noise import matching_noise
 from .options import EnhanceOptions
 from .planning import model_config, volume_patch
@@ -74,7 +74,7 @@ def train_axial_model(
     the lateral stages; see :mod:`.axial`).
 
     Returns the model, its training log and the function that prepares planes the way training did (the
-    self-check reuses it on held-out data). ``x`` (the whole input) calibrates the axial blur.
+    self-check reuses it on held-out data). ``x`` is the whole input.
     """
     fz = factor[0]
     lateral_spacing = z_out = None
@@ -86,12 +86,9 @@ def train_axial_model(
     if options.axial_blur is None and options.optics is not None:
         blur = options.optics.axial_blur()
         yield StageInfo("axial", f"axial blur {blur:.2f} µm from the optics ({options.optics.describe()})")
-    elif voxel_size is not None and options.axial_blur is None:
-        blur, target, reached = estimate_axial_blur(x, voxel_size, fz, sampling=z_sampling)
-        yield StageInfo(
-            "axial",
-            f"axial blur estimated at {blur:.2f} µm (z-neighbour correlation {target:.3f}, model {reached:.3f})",
-        )
+    elif z_out is not None and options.axial_blur is None:
+        blur = nyquist_axial_blur(z_out)
+        yield StageInfo("axial", f"axial blur {blur:.2f} µm: the output's z spacing (no optics given)")
     planes = functools.partial(axial_training_planes, fz=fz, lateral_spacing=lateral_spacing, z_out=z_out, blur_um=blur)
     sources = [stack for part in parts for stack in planes(part)]
     lr, width = _plane_patch(sources, fz)
