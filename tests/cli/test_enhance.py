@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -554,8 +555,8 @@ def test_model_factor_must_match_a_given_factor(small_tiff, tmp_path, capsys):
 def test_summary_reports_finite_timings(small_tiff, tmp_path, capsys):
     code, stdout, _ = run(capsys, "enhance", small_tiff, "-o", tmp_path / "o.tif", "--factor", "1,2,2", *FAST)
     assert code == 0
-    trained = float(stdout.split("trained ")[1].split(" s")[0])
-    total = float(stdout.split("total ")[1].split(" s")[0])
+    trained = float(re.search(r"trained ([0-9.]+) s", stdout).group(1))
+    total = float(re.search(r"total ([0-9.]+) s", stdout).group(1))
     assert math.isfinite(trained)
     assert 0 <= trained <= total + 0.1
 

@@ -107,11 +107,11 @@ def add_gate_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--gate-unchecked",
-        default="network",
+        default="classical",
         choices=["network", "classical"],
-        help="a stage the self-check cannot measure at all (neither in z nor on held-out lateral planes, which "
-        "only happens when those planes are tiny): keep the network (default, reported as unverified) or return "
-        "the classical result",
+        help="a stage the self-check cannot measure at all (an input too small to hold out a slab, or an axial "
+        "stage whose held-out planes are tiny): return the classical result (default) or keep the network "
+        "(reported as unverified)",
     )
 
 
@@ -194,7 +194,7 @@ def enhance_options(args: argparse.Namespace):
     return EnhanceOptions(
         **extra,
         keep_network=getattr(args, "keep_network", False),
-        gate_unchecked=getattr(args, "gate_unchecked", "network"),
+        gate_unchecked=getattr(args, "gate_unchecked", "classical"),
         noise=noise,
         path=args.path,
         steps=args.steps,

@@ -54,11 +54,17 @@ def test_decide():
         enhancer, _check({"lateral": (0.0, -0.1, 0.1), "axial": (-1, -2, 0)}), EnhanceOptions(keep_network=True)
     )
     assert kept.returned == "network" and "kept the network anyway" in kept.summary()
-    # an unchecked axial stage: kept (unverified) by default, classical on request
+    # an unchecked axial stage: classical by default, kept (unverified) on request
     lateral_only = _check({"lateral": (0.4, 0.1, 0.7)})
-    assert "unverified" in decide(enhancer, lateral_only, EnhanceOptions()).summary()
-    strict = decide(enhancer, lateral_only, EnhanceOptions(gate_unchecked="classical"))
-    assert strict.kept == {"lateral": True, "axial": False}
+    assert decide(enhancer, lateral_only, EnhanceOptions()).kept == {"lateral": True, "axial": False}
+    lenient = decide(enhancer, lateral_only, EnhanceOptions(gate_unchecked="network"))
+    assert lenient.kept == {"lateral": True, "axial": True} and "unverified" in lenient.summary()
+    # no slab at all (input too small to hold one out): nothing vouches for the network
+    nothing = decide(enhancer, None, EnhanceOptions())
+    assert nothing.verdicts == {"lateral": "unchecked", "axial": "unchecked"} and nothing.returned == "back-projection"
+    assert "too small to hold out" in nothing.summary()
+    assert decide(enhancer, None, EnhanceOptions(gate_unchecked="network")).returned == "network"
+    assert decide(enhancer, None, EnhanceOptions(keep_network=True)).returned == "network"
     cubic_wins = _check({"lateral": (-1, -2, 0)}, bp={"lateral": 29.0})
     assert decide(_Groups(["lateral"]), cubic_wins, EnhanceOptions()).returned == "cubic"
     with pytest.raises(UsageError, match="gate_unchecked"):

@@ -43,7 +43,7 @@ def test_shapes_and_voxel_sizes(volume, factor, path):
 
 
 def test_two_dimensional_input(volume):
-    options = EnhanceOptions(steps=5, seed=0)
+    options = EnhanceOptions(steps=5, seed=0, gate_unchecked="network")  # 48 px: too narrow to hold out a slab
     result = run_to_end(enhance_steps(volume[5], (4, 4), voxel_size=(0.5, 0.5), options=options, device="cpu"))
     assert result.data.shape == (192, 192)
     assert result.path.startswith("volume 2x2 + volume 2x2")  # gradual: 4 = 2 x 2
@@ -102,7 +102,7 @@ def test_model_for_other_rank_is_refused(volume):
 def test_paper_configuration(volume):
     from self_vision.core.enhance.options import paper_options
 
-    options = paper_options(steps=5, seed=0)
+    options = paper_options(steps=5, seed=0, gate_unchecked="network")  # no slab: keep the network to see it
     result = run_to_end(enhance_steps(volume, (2, 2, 2), voxel_size=(2.0, 0.5, 0.5), options=options, device="cpu"))
     assert result.path == "volume 2x2x2 + back-projection x10"  # one 3D network, full factor
     assert result.model.stages[0].model.config.residual == "linear"

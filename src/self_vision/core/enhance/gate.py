@@ -11,8 +11,10 @@ below it the result is indistinguishable by eye and the risk is not worth it: on
 plane estimate of +0.05 dB came with a true -0.03). Any other checked group is *rejected*: its detail weight
 becomes 0, so that group is plain cubic interpolation, and when every group is rejected the run returns the
 better classical result (cubic, or back-projection from cubic) as a whole. A group the slab cannot check (a
-thin stack's axial stage) follows ``EnhanceOptions.gate_unchecked`` ("network": kept and reported as
-unverified; "classical": replaced as well).
+thin stack's axial stage, or every group of an input too small to hold out a slab) follows
+``EnhanceOptions.gate_unchecked``: "classical" (the default since 2026-12-06: a result nothing vouches for is
+not returned; measured, such unverified networks ended below cubic, docs/benchmarks.md) or "network" (kept and
+reported as unverified).
 ``keep_network=True`` keeps the network everywhere; the decision the gate would have taken is still reported.
 
 Back-projection makes the result consistent with the input, noise included: on a noisy input it puts the noise
@@ -61,6 +63,11 @@ class GateDecision:
         """One line: what was returned and why."""
         if not self.verdicts:
             return f"gate: not applied (no self-check); returned the {self.returned} result"
+        if all(v == "unchecked" for v in self.verdicts.values()) and self.fell_back:
+            return (
+                f"gate: nothing could be checked (the input is too small to hold out data); returned "
+                f"{self.returned} (keep_network / --keep-network returns the unverified network)"
+            )
         parts = ", ".join(f"{k} {v}" for k, v in self.verdicts.items())
         if self.keep_network and any(v == "rejected" for v in self.verdicts.values()):
             return f"gate: {parts}; kept the network anyway (keep_network): the classical result scored higher"
@@ -83,12 +90,13 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
     if options.gate_unchecked not in GATE_UNCHECKED:
         raise UsageError(f"gate_unchecked {options.gate_unchecked!r}: choose one of {', '.join(GATE_UNCHECKED)}")
     labels = [label for label, _, _ in enhancer.groups()]
-    if check is None:
-        return GateDecision({}, dict.fromkeys(labels, True), "network", options.keep_network)
-    drop = _drop_back_projection(enhancer, check, options)
-    measured = (
-        (check.plain_intervals, check.plane_plain_intervals) if drop else (check.intervals, check.plane_intervals)
-    )
+    drop = check is not None and _drop_back_projection(enhancer, check, options)
+    if check is None:  # self-check asked for, but the input is too small to hold out a slab
+        measured: tuple[dict[str, tuple[float, float, float]], ...] = ()
+    elif drop:
+        measured = (check.plain_intervals, check.plane_plain_intervals)
+    else:
+        measured = (check.intervals, check.plane_intervals)
     verdicts: dict[str, str] = {}
     kept: dict[str, bool] = {}
     for label in labels:
@@ -135,10 +143,12 @@ def _point_sampled(enhancer: Enhancer) -> bool:
     return all(s == "point" for s, f in zip(enhancer.sampling, enhancer.factor, strict=True) if f > 1)
 
 
-def _best_classical(check: SelfCheck) -> str:
+def _best_classical(check: SelfCheck | None) -> str:
     """Cubic or back-projection, whichever scored higher summed over the checked groups; with no slab check,
     the one the held-out lateral planes preferred; back-projection when nothing was checked (it is consistent
     with the input, cubic need not be)."""
+    if check is None:
+        return "back-projection"
     if not check.psnr_cubic:
         preferred = set(check.plane_best_classical.values())
         return preferred.pop() if len(preferred) == 1 else "back-projection"

@@ -64,10 +64,10 @@ class EnhanceOptions:
     sampling: str = SAMPLING
     # The gate: a stage group whose held-out gain over the best classical method (cubic or back-projection)
     # is not above zero with 95 % confidence is replaced by that classical result. keep_network=True keeps the
-    # network's result anyway (the self-check still reports). A group the held-out data cannot check (a thin
-    # stack's axial stage) keeps the network ("network") or is replaced too ("classical").
+    # network's result anyway (the self-check still reports). A group the held-out data cannot check (every
+    # group when the input is too small to hold out a slab) is replaced too ("classical") or kept ("network").
     keep_network: bool = False
-    gate_unchecked: str = "network"
+    gate_unchecked: str = "classical"
     # A no-reference resolution figure per axis for the input and the result (core.resolution), and how well
     # the result degraded again matches the input; about a second on a 128³ crop.
     resolution: bool = True
