@@ -226,3 +226,19 @@ def test_a_thin_stack_verdict_names_the_lateral_planes_that_decided_it():
     assert verdict(passed).startswith("added detail verified on held-out lateral planes only (+0.4 dB)")
     assert verdict(failed).startswith("not verified") and "lateral planes" in verdict(failed)
     assert verdict(SelfCheck(**thin)).startswith("self-check skipped because axial: 8 slices")
+
+
+def test_the_verdict_says_when_the_gate_returned_a_classical_result():
+    from self_vision._napari.words import gate_note
+    from self_vision.core.enhance.gate import GateDecision
+
+    assert gate_note(None) == ""
+    assert gate_note(GateDecision({"lateral": "confirmed"}, {"lateral": True}, "network")) == ""
+    nothing = GateDecision({"lateral": "unchecked"}, {"lateral": False}, "back-projection")
+    assert gate_note(nothing) == "; returned back-projection, not the network"
+    mixed = GateDecision(
+        {"lateral": "confirmed", "axial": "rejected"},
+        {"lateral": True, "axial": False},
+        "network (lateral) + cubic (axial)",
+    )
+    assert gate_note(mixed) == "; returned network (lateral) + cubic (axial)"

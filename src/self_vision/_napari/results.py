@@ -58,7 +58,7 @@ def place_result(viewer: Any, context: RunContext, result: Any, *, replace: bool
     else:
         raise TypeError(f"unexpected result {type(result).__name__}")
     skipped = None if check is not None else words.check_skipped_reason(result, context)
-    verdict = words.verdict(check, skipped)
+    verdict = words.verdict(check, skipped) + words.gate_note(getattr(result, "gate", None))
     kwargs = layers.result_kwargs(layer, factor, index, all_volumes=context.all_volumes, mode=mode)
     meta = kwargs["metadata"][layers.RESULT_KEY]
     meta[VERDICT_KEY] = verdict

@@ -177,6 +177,15 @@ def verdict(check: Any, skipped: str | None = None) -> str:
     )
 
 
+def gate_note(gate: Any) -> str:
+    """``; returned back-projection, not the network`` when the gate replaced the network's result, else ``""``."""
+    if gate is None or not getattr(gate, "fell_back", False) or gate.returned == "network":
+        return ""
+    if " + " in gate.returned:
+        return f"; returned {gate.returned}"
+    return f"; returned {gate.returned}, not the network"
+
+
 def user_message(err: BaseException) -> str:
     """A one-line message for an error from a run: what went wrong and what to do."""
     from ..core.errors import SelfVisionError
