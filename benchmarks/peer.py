@@ -44,7 +44,7 @@ def _gaussian_kernel(sigma_px: float) -> np.ndarray:
 
 
 def care_isotropic(
-    low: np.ndarray, factor: tuple[int, ...], voxel_low: tuple[float, ...], sampling: str, seed: int, threads: int
+    low: np.ndarray, factor: tuple[int, ...], voxel_low: tuple[float, ...], seed: int, threads: int
 ) -> tuple[np.ndarray, float] | None:
     """CARE isotropic's restoration of ``low`` (Z, Y, X) by ``factor`` and its training seconds; None when the
     case is not an axial-only 3D one or the environment is missing."""

@@ -173,7 +173,7 @@ def run_case(
         back_projection_baseline(low, factor, options.operator, 10, options.psf_sigma, sampling),
         time.perf_counter() - t,
     )
-    care = care_isotropic(low, factor, low_voxel, sampling[0], options.seed or 0, 1) if peer else None
+    care = care_isotropic(low, factor, low_voxel, options.seed or 0, 1) if peer else None
     if care is not None:
         add("CARE isotropic (peer)", care[0], care[1])
         again = degrade_array(care[0], factor, options.operator, options.psf_sigma, sampling)

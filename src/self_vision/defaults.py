@@ -77,6 +77,9 @@ FINGERPRINT_SAMPLE_BYTES = 1 << 20
 #: each sample is one position of the PSF-blurred object, noise unchanged) or "area" (binning: the mean of
 #: the block). z defaults to point (a z-step); y/x to area (camera pixels integrate; docs/method.md).
 SAMPLING = "z=point,xy=area"
+#: What the gate does with a stage nothing could check (an input too small to hold out a slab): "classical"
+#: returns cubic or back-projection, "network" keeps the unverified network.
+GATE_UNCHECKED = "classical"
 #: The gate keeps a network's result only when the lower end of this two-sided bootstrap interval of its
 #: held-out gain over the best classical method (cubic or back-projection) is above zero.
 GATE_CONFIDENCE = 0.95

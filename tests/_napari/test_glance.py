@@ -242,3 +242,10 @@ def test_the_verdict_says_when_the_gate_returned_a_classical_result():
         "network (lateral) + cubic (axial)",
     )
     assert gate_note(mixed) == "; returned network (lateral) + cubic (axial)"
+
+
+def test_the_assumed_axial_blur_is_said_in_plain_words():
+    from self_vision._napari.words import stage_message
+
+    words = stage_message("axial", "axial blur 0.50 µm: the output's z spacing (no optics given)", (2, 1, 1))
+    assert "0.50 µm" in words and "NA" in words

@@ -179,7 +179,7 @@ def verdict(check: Any, skipped: str | None = None) -> str:
 
 def gate_note(gate: Any) -> str:
     """``; returned back-projection, not the network`` when the gate replaced the network's result, else ``""``."""
-    if gate is None or not getattr(gate, "fell_back", False) or gate.returned == "network":
+    if gate is None or not gate.fell_back:
         return ""
     if " + " in gate.returned:
         return f"; returned {gate.returned}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..core import errors
 from ..core.errors import UsageError
-from ..defaults import DEFAULT_SEED
+from ..defaults import DEFAULT_SEED, GATE_UNCHECKED
 
 #: Exit code of ``enhance --strict`` when the self-check finds no gain over cubic (the output is written).
 STRICT_EXIT = 3
@@ -107,7 +107,7 @@ def add_gate_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--gate-unchecked",
-        default="classical",
+        default=GATE_UNCHECKED,
         choices=["network", "classical"],
         help="a stage the self-check cannot measure at all (an input too small to hold out a slab, or an axial "
         "stage whose held-out planes are tiny): return the classical result (default) or keep the network "
@@ -194,7 +194,7 @@ def enhance_options(args: argparse.Namespace):
     return EnhanceOptions(
         **extra,
         keep_network=getattr(args, "keep_network", False),
-        gate_unchecked=getattr(args, "gate_unchecked", "classical"),
+        gate_unchecked=getattr(args, "gate_unchecked", GATE_UNCHECKED),
         noise=noise,
         path=args.path,
         steps=args.steps,

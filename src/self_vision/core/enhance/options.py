@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, MAX_TILE_OUTPUT, SAMPLING
+from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, GATE_UNCHECKED, MAX_TILE_OUTPUT, SAMPLING
 from ..errors import UsageError
 from ..fit import TrainSettings
 from ..optics import Optics
@@ -67,7 +67,7 @@ class EnhanceOptions:
     # network's result anyway (the self-check still reports). A group the held-out data cannot check (every
     # group when the input is too small to hold out a slab) is replaced too ("classical") or kept ("network").
     keep_network: bool = False
-    gate_unchecked: str = "classical"
+    gate_unchecked: str = GATE_UNCHECKED
     # A no-reference resolution figure per axis for the input and the result (core.resolution), and how well
     # the result degraded again matches the input; about a second on a 128³ crop.
     resolution: bool = True
