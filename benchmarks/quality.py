@@ -343,6 +343,9 @@ def main() -> None:
         "the defaults with match_noise=True",
     )
     parser.add_argument("--optics", default=None, help="NA,WAVELENGTH[,...] for every config (core.optics)")
+    parser.add_argument(
+        "--step-psf", type=float, default=None, help="EnhanceOptions.step_psf (PSF sigma in output voxels on step axes)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     parser.add_argument(
         "--peer", action="store_true", help="add CARE isotropic on axial-only cases (needs `make care-env`)"
@@ -355,6 +358,8 @@ def main() -> None:
     noise = None if not args.noise else tuple(float(v) for v in args.noise.split(","))
     limits = {"time_budget": None if args.steps else args.budget, "steps": args.steps}
     common = {"operator": args.operator, "seed": args.seed, "sampling": args.protocol, **limits}
+    if args.step_psf is not None:
+        common["step_psf"] = args.step_psf
     if args.optics:
         common["optics"] = parse_optics(args.optics)
     configs = {

@@ -249,3 +249,14 @@ def test_the_assumed_axial_blur_is_said_in_plain_words():
 
     words = stage_message("axial", "axial blur 0.50 µm: the output's z spacing (no optics given)", (2, 1, 1))
     assert "0.50 µm" in words and "NA" in words
+
+
+def test_the_assumed_lateral_blur_of_a_step_sampled_image_is_said_in_plain_words():
+    from self_vision._napari.words import stage_message
+
+    message = "lateral: training patches blurred by 0.00, 0.94, 0.94 px (optics: 1 output voxels)"
+    words = stage_message("lateral", message, (1, 3, 3))
+    assert words == "assumed the optics blur the result by 1 of its pixels (each sample is one optical section)"
+    assert stage_message("lateral", "learning 1x3x3 from (8, 48, 48) patches of the input", (1, 3, 3)).startswith(
+        "learning ×3 lateral"
+    )

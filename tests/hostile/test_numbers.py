@@ -62,6 +62,7 @@ ENHANCE = [
     _enhance("--channel", "-1"),
     _enhance("--timepoint", "-1"),
     *(_enhance("--sampling", v) for v in ("z=pointy", "q=point", "")),
+    *(_enhance("--step-psf", v) for v in ("nan", "-1", "inf", "11")),
     *(_enhance("--device", v) for v in ("banana", "cuda:99", "cuda:-1")),
     *(_enhance("--device", v, *BLOCK) for v in ("banana",)),
 ]

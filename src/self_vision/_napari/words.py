@@ -83,6 +83,10 @@ def stage_message(stage: str, message: str, factor: Sequence[int], volume_stage:
     ``volume_stage`` counts the enhancement stages announced so far (1 for the first).
     """
     lateral = int(factor[-1])
+    step_blur = re.search(r"training patches blurred by .* \(optics: ([0-9.]+) output voxels\)", message)
+    if stage.startswith(("lateral", "3d")) and step_blur:
+        voxels = step_blur.group(1)
+        return f"assumed the optics blur the result by {voxels} of its pixels (each sample is one optical section)"
     if stage.startswith(("lateral", "3d")):
         where = "in all axes" if stage.startswith("3d") else "lateral"
         steps = prime_steps(lateral)

@@ -149,12 +149,10 @@ def _run_blockwise(args: argparse.Namespace, request: Any, voxel_size: tuple[flo
     seconds = time.perf_counter() - start
     voxels = math.prod(result.shape)
     gate = ""
-    if request.task == "enhance" and request.options is not None:
-        from ..core.enhance.gate import decide
+    if request.task == "enhance" and result.gate is not None:
         from .common import gate_text
 
-        decision = None if result.self_check is None else decide(result.model, result.self_check, request.options)
-        gate = gate_text(decision, result.self_check)
+        gate = gate_text(result.gate, result.self_check)
     resumed = f", {result.resumed_blocks} resumed" if result.resumed_blocks else ""
     print(
         f"self-vision: {args.input.name} {volume.shape} -> {result.path} {result.shape} {what} in {result.blocks} "

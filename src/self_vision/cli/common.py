@@ -84,6 +84,14 @@ def add_run_options(parser: argparse.ArgumentParser, required_factor: bool = Tru
     optics.add_argument(
         "--axial-blur", type=float, default=None, metavar="UM", help="extra axial blur (µm) of the training planes"
     )
+    parser.add_argument(
+        "--step-psf",
+        type=float,
+        default=None,
+        metavar="VOXELS",
+        help="on step-sampled (point) axes, the optics' blur (Gaussian sigma) in output voxels: the training "
+        "patches are blurred to it (default 1: the output grid samples the resolution at Nyquist; 0: off)",
+    )
     add_gate_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -191,6 +199,15 @@ def enhance_options(args: argparse.Namespace):
                 option="axial_blur",
             )
         extra["axial_blur"] = blur
+    step_psf = getattr(args, "step_psf", None)
+    if step_psf is not None:
+        if not (math.isfinite(step_psf) and 0 <= step_psf <= 10):
+            raise UsageError(
+                f"--step-psf {step_psf}: give the blur in output voxels between 0 and 10",
+                kind=errors.KIND_INVALID_VALUE,
+                option="step_psf",
+            )
+        extra["step_psf"] = step_psf
     return EnhanceOptions(
         **extra,
         keep_network=getattr(args, "keep_network", False),

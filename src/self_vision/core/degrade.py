@@ -46,6 +46,14 @@ def gaussian_blur(x: torch.Tensor, sigma: Sequence[float]) -> torch.Tensor:
     return x
 
 
+def blur_array(x: np.ndarray, sigma: Sequence[float]) -> np.ndarray:
+    """:func:`gaussian_blur` of an array (float32); ``x`` itself when every sigma is 0."""
+    if not any(s > 0 for s in sigma):
+        return x
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None, None]
+    return gaussian_blur(t, list(sigma))[0, 0].numpy()
+
+
 def _resample_axis_cubic(x: torch.Tensor, dim: int, size: int, antialias: bool) -> torch.Tensor:
     """Resample one axis with cubic convolution (pixel-area aligned) using torch's bicubic on a 2D view."""
     moved = x.movedim(dim, -1)

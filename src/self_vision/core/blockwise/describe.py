@@ -33,6 +33,8 @@ class TrainedSample:
     seconds: float = 0.0
     #: The provenance record (core.provenance.run_record) of the training; written into the output.
     record: dict[str, Any] = field(default_factory=dict)
+    #: What the self-check's gate decided (core.enhance.gate.GateDecision); None without one.
+    gate: Any = None
 
 
 def block_resolution(

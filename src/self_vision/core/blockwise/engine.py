@@ -67,6 +67,8 @@ class BlockwiseResult:
     record: dict[str, Any] = field(default_factory=dict)
     #: Decorrelation resolution of input and output on a central region (enhancement with options.resolution).
     resolution: ResolutionReport | None = None
+    #: What the self-check's gate decided (core.enhance.gate.GateDecision); None for a given model or a resume.
+    gate: Any = None
 
 
 def is_blockwise_output(path: str | Path) -> bool:
@@ -193,6 +195,7 @@ def _locked_steps(
     }  # the voxel size is compared apart (a resumed run writes the one recorded when it started)
 
     trained_check: SelfCheck | None = None
+    gate = None
     region: tuple[slice, ...] | None = None
     train_seconds = 0.0
     if resume and store.exists:
@@ -240,6 +243,7 @@ def _locked_steps(
             trained.self_check,
             trained.seconds,
         )
+        gate = trained.gate
         record = {**trained.record, "training_region": format_region(region)}
         del sample
         store.create(
@@ -323,6 +327,7 @@ def _locked_steps(
         trained_check,
         record,
         report,
+        gate,
     )
 
 

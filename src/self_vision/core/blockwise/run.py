@@ -86,6 +86,7 @@ def enhance_blockwise_steps(
             trained.self_check,
             trained.train_seconds,
             record=enhance_record(trained, options),
+            gate=trained.gate,
         )
 
     return (

@@ -15,6 +15,7 @@ from ..errors import UsageError
 from .enhancer import Enhancer
 from .noise import NoiseCurve, noise_curve
 from .options import EnhanceOptions
+from .planning import step_target_blur
 from .selfcheck import GroupCheck, SelfCheck, check_axial_stage, check_volume_group
 
 
@@ -75,6 +76,7 @@ def check_enhancer(
             rounds,
             sampling,
             _expected_noise(held, step, sampling),
+            step_target_blur(volume_factor, sampling, options.step_psf),
         )
         out.add(label, found, step, calibrate, options.unchecked_detail_weight)
         weight = out.weights.get(label, 1.0)

@@ -48,6 +48,10 @@ class EnhanceOptions:
     # The objective and light (core.optics.Optics): when given (and axial_blur is None), the axial blur of the
     # lateral training planes comes from the PSF's axial/lateral widths instead of being estimated from the data.
     optics: Optics | None = None
+    # The PSF assumed on a point-sampled (step) axis of a volume stage, as a Gaussian sigma in output voxels:
+    # the training patches are blurred so that their blur, in their own voxels, is the output's (see
+    # .training.step_target_blur). None: 1.0 (the output grid samples the resolution at Nyquist); 0: off.
+    step_psf: float | None = None
     uncertainty: bool = False  # also map the model's error one scale down per voxel (see .uncertainty)
     fnsm: bool = False  # a learned Fourier low-pass (core.fnsm) as the network's first stage
     # How much of the network's detail (its output minus cubic interpolation) is kept, per stage group:

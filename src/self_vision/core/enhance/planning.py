@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from ..errors import DataError, UsageError
@@ -35,6 +36,22 @@ def volume_patch(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...]
         lr = (min(8, size // f) if f > 1 else min(8, size)) if nd == 3 and axis == 0 else min(lateral_lr, size // f)
         patch.append(max(1, lr) * f)
     return tuple(patch)
+
+
+def step_target_blur(total: Sequence[int], sampling: Sequence[str], psf: float | None) -> tuple[float, ...]:
+    """Extra Gaussian blur (sigma, input voxels) per axis of a volume stage's training patches.
+
+    On a step (point-sampled) axis with total factor ``F`` the input's PSF is ``psf`` output voxels wide, i.e.
+    ``psf / F`` of its own voxels, while the result must carry ``psf`` of *its* voxels. Pairs cut from the raw
+    input would teach the network to make detail ``F`` times sharper than the optics allow (and to read
+    aliasing as detail); blurring the patches by ``psf * sqrt(1 - 1/F^2)`` makes their blur, in their own
+    voxels, the result's. A binned axis needs none (its box average is the low-pass).
+    """
+    c = 1.0 if psf is None else float(psf)
+    return tuple(
+        c * math.sqrt(1.0 - 1.0 / f**2) if s == "point" and f > 1 and c > 0 else 0.0
+        for f, s in zip(total, sampling, strict=True)
+    )
 
 
 def model_config(factor: tuple[int, ...], options: EnhanceOptions) -> ModelConfig:

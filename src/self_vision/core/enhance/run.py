@@ -136,7 +136,15 @@ def train_steps(
         for step in distinct:
             label = stage_name if len(distinct) == 1 else f"{stage_name} {'x'.join(map(str, step))}"
             models[step], logs[label] = yield from train_volume_model(
-                train_parts, step, options, options.settings(share / len(distinct)), dev, rng, label, cancel
+                train_parts,
+                step,
+                options,
+                options.settings(share / len(distinct)),
+                dev,
+                rng,
+                label,
+                cancel,
+                lateral_factor,
             )
         stages += [Stage("volume", models[step]) for step in steps]
         if axial:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..bootstrap import block_sse, gain_interval
-from ..degrade import back_project, cubic_upsample
+from ..degrade import back_project, blur_array, cubic_upsample
 from ..infer import predict_planes
 from ..quality import back_projection_baseline, crop_reference, degrade_array, score
 from ..validate import MIN_LOW_RES
@@ -189,17 +189,20 @@ def check_volume_group(
     back_projection: int = 10,
     sampling: Sequence[str] | None = None,
     noise: NoiseCurve | None = None,
+    blur: Sequence[float] = (),
 ) -> GroupCheck | None:
     """Degrade ``held`` by ``factor`` (with ``sampling``), enhance it with ``network(low)`` (no back-projection:
     the product's rounds are added here) and with the classical methods; score all against ``held``.
 
     ``noise``: the noise curve the degraded slab would carry as an acquisition; it is topped up to it
-    (:func:`.noise.top_up`), so the methods are compared on inputs as noisy as a real one.
+    (:func:`.noise.top_up`), so the methods are compared on inputs as noisy as a real one. ``blur`` (voxels per
+    axis): the blur the stage's training patches got (:func:`.planning.step_target_blur`); the slab gets it too,
+    so the check runs at the scale the stage was trained at.
     Returns None when ``held`` is too small to be degraded once more.
     """
     if any(f > 1 and s < f * MIN_LOW_RES for s, f in zip(held.shape, factor, strict=True)):
         return None
-    reference = crop_reference(held, factor)
+    reference = crop_reference(blur_array(held, blur) if blur else held, factor)
     low = top_up(degrade_array(reference, factor, operator, psf_sigma, sampling), noise)
     border = [min(2 * f, s // 4) for f, s in zip(factor, reference.shape, strict=True)]
     net = network(low)  # type: ignore[operator]

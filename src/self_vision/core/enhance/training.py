@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..degrade import add_poisson_gaussian, crop_to_multiple, degrade
+from ..degrade import add_poisson_gaussian, blur_array, crop_to_multiple, degrade
 from ..errors import DataError
 from ..events import CancelToken, Event, StageInfo, TrainProgress
 from ..fit import TrainLog, TrainSettings, autocast_training, fit
@@ -19,7 +19,7 @@ from ..validate import MIN_LOW_RES
 from .axial import axial_training_planes, nyquist_axial_blur
 from .noise import matching_noise
 from .options import EnhanceOptions
-from .planning import model_config, volume_patch
+from .planning import model_config, step_target_blur, volume_patch
 
 
 def train_volume_model(
@@ -31,10 +31,18 @@ def train_volume_model(
     rng: np.random.Generator,
     stage: str,
     cancel: CancelToken | None,
+    total: tuple[int, ...] | None = None,
 ) -> Generator[Event, None, tuple[SelfVisionNet, TrainLog]]:
     """Fit a volume-kind model of ``factor`` to (degrade(crop), crop) pairs cut from ``parts`` of the input
-    (the input less the self-check's slab; patches never straddle two parts)."""
+    (the input less the self-check's slab; patches never straddle two parts). ``total``: the run's whole factor
+    on these axes (sets :func:`step_target_blur`; default ``factor``)."""
     model = SelfVisionNet(model_config(factor, options))
+    sigma = step_target_blur(total or factor, options.sampling_for(len(factor)), options.step_psf)
+    if any(s > 0 for s in sigma):
+        parts = [blur_array(part, sigma) for part in parts]
+        psf = 1.0 if options.step_psf is None else options.step_psf
+        blurred = ", ".join(f"{s:.2f}" for s in sigma)
+        yield StageInfo(stage, f"{stage}: training patches blurred by {blurred} px (optics: {psf:g} output voxels)")
     patch = volume_patch(max((p.shape for p in parts), key=lambda shape: np.prod(shape)), factor)
     sampler = PatchSampler(parts, patch, rng)
     yield StageInfo(stage, f"learning {'x'.join(map(str, factor))} from {patch} patches of the input")
