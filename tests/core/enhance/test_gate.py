@@ -101,11 +101,18 @@ def test_the_axial_stage_needs_every_measurement_it_has():
     assert decide(enhancer, both, EnhanceOptions()).verdicts == {"axial": "confirmed"}
     planes_say_no = SelfCheck(**{**z_says_yes.__dict__, "plane_intervals": {"axial": (0.4, -0.2, 0.6)}})
     assert decide(enhancer, planes_say_no, EnhanceOptions()).verdicts == {"axial": "rejected"}
-    # a stack too thin for the z check: the lateral planes alone decide, it is not "unchecked"
+    # a stack too thin for the z check: the lateral planes alone reject, it is not "unchecked"
     only_planes = SelfCheck(plane_intervals={"axial": (-0.5, -0.9, -0.1)}, plane_best_classical={"axial": "cubic"})
     decision = decide(enhancer, only_planes, EnhanceOptions())
     assert decision.verdicts == {"axial": "rejected"} and decision.returned == "cubic"  # what the planes preferred
     assert "lateral planes" in only_planes.summary()
+    # ... and they may veto, never confirm: planes that pass leave the stage unconfirmed, classical by default
+    passed = SelfCheck(plane_intervals={"axial": (0.4, 0.2, 0.6)}, plane_best_classical={"axial": "cubic"})
+    decision = decide(enhancer, passed, EnhanceOptions())
+    assert decision.verdicts == {"axial": "unconfirmed"} and decision.returned == "cubic"
+    assert "lateral planes alone cannot confirm" in decision.summary()
+    kept = decide(enhancer, passed, EnhanceOptions(gate_unchecked="network"))
+    assert kept.returned == "network" and "(axial unverified)" in kept.summary()
 
 
 def test_a_step_sampled_input_falls_back_to_cubic():

@@ -8,13 +8,18 @@ training (the physical scale it was trained at, on lateral content). Neither alo
 (docs/benchmarks.md, "Predicted vs true"): a group is *confirmed* only when every measurement it has lies above
 zero and estimates a gain of at least ``MIN_GAIN_DB`` (the self-check's own bar for a gain worth a network;
 below it the result is indistinguishable by eye and the risk is not worth it: on the point protocol a lateral-
-plane estimate of +0.05 dB came with a true -0.03). Any other checked group is *rejected*: its detail weight
-becomes 0, so that group is plain cubic interpolation, and when every group is rejected the run returns the
-better classical result (cubic, or back-projection from cubic) as a whole. A group the slab cannot check (a
-thin stack's axial stage, or every group of an input too small to hold out a slab) follows
-``EnhanceOptions.gate_unchecked``: "classical" (the default since 2026-12-06: a result nothing vouches for is
-not returned; measured, such unverified networks ended below cubic, docs/benchmarks.md) or "network" (kept and
-reported as unverified).
+plane estimate of +0.05 dB came with a true -0.03), and one of them is the slab's. Any other checked group is
+*rejected*: its detail weight becomes 0, so that group is plain cubic interpolation, and when every group is
+rejected the run returns the better classical result (cubic, or back-projection from cubic) as a whole.
+
+The held-out lateral planes alone may reject but not confirm: a thin stack's axial stage (z cannot be degraded
+once more) that passes on them is *unconfirmed*. Measured over every benchmark table (400 and 1,500 steps, both
+protocols), such a stage passed on the planes once (cortex x4 z-step, 1,500 steps), where its true gain was
+-0.03 dB, and was rejected on all four cases whose true gain was above +0.05 dB (nucleus x4, +0.08 to +2.35).
+An unconfirmed group, like one nothing could measure (every group of an input too small to hold out a slab:
+*unchecked*), follows ``EnhanceOptions.gate_unchecked``: "classical" (the default since 2026-12-06: a result
+nothing vouches for is not returned; measured, such unverified networks ended below cubic, docs/benchmarks.md)
+or "network" (kept and reported as unverified).
 ``keep_network=True`` keeps the network everywhere; the decision the gate would have taken is still reported.
 
 Back-projection makes the result consistent with the input, noise included: on a noisy input it puts the noise
@@ -34,6 +39,8 @@ from .options import EnhanceOptions
 from .selfcheck import MIN_GAIN_DB, SelfCheck
 
 GATE_UNCHECKED = ("network", "classical")
+#: Verdicts of groups nothing vouches for: no measurement at all, or only the lateral planes, which passed.
+UNVERIFIED = ("unchecked", "unconfirmed")
 #: What the gate returns when it keeps no network result.
 CLASSICAL = ("cubic", "back-projection")
 #: Back-projection rounds of the classical result the gate returns.
@@ -44,7 +51,8 @@ CLASSICAL_ROUNDS = 10
 class GateDecision:
     """What the gate decided, per stage group, and what the run returned."""
 
-    #: group -> "confirmed" (gain above 0 with 95 % confidence), "rejected", or "unchecked"
+    #: group -> "confirmed" (gain above 0 with 95 % confidence), "rejected", "unconfirmed" (only the held-out
+    #: lateral planes measured it, and they did not object) or "unchecked"
     verdicts: dict[str, str] = field(default_factory=dict)
     #: group -> the network's result was kept
     kept: dict[str, bool] = field(default_factory=dict)
@@ -71,11 +79,16 @@ class GateDecision:
         parts = ", ".join(f"{k} {v}" for k, v in self.verdicts.items())
         if self.keep_network and any(v == "rejected" for v in self.verdicts.values()):
             return f"gate: {parts}; kept the network anyway (keep_network): the classical result scored higher"
+        if self.fell_back and "unconfirmed" in self.verdicts.values():
+            return (
+                f"gate: {parts}; returned {self.returned} (z is too thin to check the axial stage, and held-out "
+                "lateral planes alone cannot confirm a gain; --gate-unchecked network keeps it)"
+            ) + (self._bp_note() if any(self.kept.values()) else "")
         if self.fell_back:
             return f"gate: {parts}; returned {self.returned} (the network did not beat it with confidence)" + (
                 self._bp_note() if any(self.kept.values()) else ""
             )
-        unverified = [k for k, v in self.verdicts.items() if v == "unchecked"]
+        unverified = [k for k, v in self.verdicts.items() if v in UNVERIFIED]
         note = f" ({', '.join(unverified)} unverified)" if unverified else ""
         return f"gate: {parts}; returned the network result{note}{self._bp_note()}"
 
@@ -103,11 +116,12 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
         evidence = [found[label] for found in measured if label in found]
         if not evidence:
             verdicts[label] = "unchecked"
-        else:
-            worth = all(low > 0 and gain >= MIN_GAIN_DB for gain, low, _ in evidence)
-            verdicts[label] = "confirmed" if worth else "rejected"
+        elif not all(low > 0 and gain >= MIN_GAIN_DB for gain, low, _ in evidence):
+            verdicts[label] = "rejected"
+        else:  # the held-out lateral planes alone may veto a gain but not confirm one (module docstring)
+            verdicts[label] = "confirmed" if label in measured[0] else "unconfirmed"
         keep = verdicts[label] == "confirmed" or (
-            verdicts[label] == "unchecked" and options.gate_unchecked == "network"
+            verdicts[label] in UNVERIFIED and options.gate_unchecked == "network"
         )
         kept[label] = keep or options.keep_network
     if all(kept.values()):
