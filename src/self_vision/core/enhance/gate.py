@@ -120,9 +120,7 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
             verdicts[label] = "rejected"
         else:  # the held-out lateral planes alone may veto a gain but not confirm one (module docstring)
             verdicts[label] = "confirmed" if label in measured[0] else "unconfirmed"
-        keep = verdicts[label] == "confirmed" or (
-            verdicts[label] in UNVERIFIED and options.gate_unchecked == "network"
-        )
+        keep = verdicts[label] == "confirmed" or (verdicts[label] in UNVERIFIED and options.gate_unchecked == "network")
         kept[label] = keep or options.keep_network
     if all(kept.values()):
         returned = "network"
