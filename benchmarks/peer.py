@@ -3,7 +3,7 @@
 Only axial-only factors ``(f, 1, 1)`` of 3D volumes are a CARE isotropic task. The z-upsampled input is made here
 on the product's pixel-area grid (linear, csbdeep's own interpolation order) so that CARE predicts with factor 1
 and its output is scored on the same grid as everything else; the extra axial blur its training planes get is the
-one the product estimates from the same stack (``estimate_axial_blur``), so both methods share that knowledge.
+one the product uses without optics (``nyquist_axial_blur``: the output's z spacing), so both methods share it.
 Build the environment with ``make care-env``.
 """
 

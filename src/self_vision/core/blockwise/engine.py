@@ -195,7 +195,7 @@ def _locked_steps(
     }  # the voxel size is compared apart (a resumed run writes the one recorded when it started)
 
     trained_check: SelfCheck | None = None
-    gate = None
+    gate = None  # the gate's decision (core.enhance.gate.GateDecision), from training
     region: tuple[slice, ...] | None = None
     train_seconds = 0.0
     if resume and store.exists:
@@ -237,13 +237,8 @@ def _locked_steps(
         check_volume(sample, where)
         yield StageInfo("sample", f"training on region {format_region(region)} of {_fmt_shape(volume.shape)}")
         trained: TrainedSample = yield from train(sample)
-        model, normalizer, trained_check, train_seconds = (
-            trained.model,
-            trained.normalizer,
-            trained.self_check,
-            trained.seconds,
-        )
-        gate = trained.gate
+        model, normalizer, trained_check = trained.model, trained.normalizer, trained.self_check
+        train_seconds, gate = trained.seconds, trained.gate
         record = {**trained.record, "training_region": format_region(region)}
         del sample
         store.create(
