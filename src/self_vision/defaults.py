@@ -77,7 +77,12 @@ FINGERPRINT_SAMPLE_BYTES = 1 << 20
 #: each sample is one position of the PSF-blurred object, noise unchanged) or "area" (binning: the mean of
 #: the block). z defaults to point (a z-step); y/x to area (camera pixels integrate; docs/method.md).
 SAMPLING = "z=point,xy=area"
-#: What the gate does with a stage nothing could check (an input too small to hold out a slab): "classical"
+#: On a step-sampled axis of a volume stage, the optics' blur (Gaussian sigma) in output voxels that the
+#: training patches are blurred to (core.enhance.planning.step_target_blur): 1 = the output grid samples the
+#: resolution at Nyquist. 0 turns the blur off.
+STEP_PSF = 1.0
+#: What the gate does with a stage nothing vouches for (an input too small to hold out a slab, or a thin stack's
+#: axial stage that only the held-out lateral planes measured and passed): "classical"
 #: returns cubic or back-projection, "network" keeps the unverified network.
 GATE_UNCHECKED = "classical"
 #: The gate keeps a network's result only when the lower end of this two-sided bootstrap interval of its

@@ -17,8 +17,8 @@ from self_vision.core.sample import synthetic_neurons
 
 
 def test_only_step_axes_with_a_factor_are_blurred():
-    assert step_target_blur((1, 3, 3), ("point", "point", "point"), None) == (0.0, math.sqrt(8 / 9), math.sqrt(8 / 9))
-    assert step_target_blur((1, 3, 3), ("point", "area", "area"), None) == (0.0, 0.0, 0.0)
+    assert step_target_blur((1, 3, 3), ("point", "point", "point"), 1.0) == (0.0, math.sqrt(8 / 9), math.sqrt(8 / 9))
+    assert step_target_blur((1, 3, 3), ("point", "area", "area"), 1.0) == (0.0, 0.0, 0.0)
     assert step_target_blur((4, 1, 1), ("point", "point", "area"), 2.0) == (2 * math.sqrt(15 / 16), 0.0, 0.0)
     assert step_target_blur((1, 2, 2), ("point",) * 3, 0.0) == (0.0, 0.0, 0.0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, GATE_UNCHECKED, MAX_TILE_OUTPUT, SAMPLING
+from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, GATE_UNCHECKED, MAX_TILE_OUTPUT, SAMPLING, STEP_PSF
 from ..errors import UsageError
 from ..fit import TrainSettings
 from ..optics import Optics
@@ -50,8 +50,8 @@ class EnhanceOptions:
     optics: Optics | None = None
     # The PSF assumed on a point-sampled (step) axis of a volume stage, as a Gaussian sigma in output voxels:
     # the training patches are blurred so that their blur, in their own voxels, is the output's (see
-    # .training.step_target_blur). None: 1.0 (the output grid samples the resolution at Nyquist); 0: off.
-    step_psf: float | None = None
+    # .planning.step_target_blur). Default 1 (the output grid samples the resolution at Nyquist); 0: off.
+    step_psf: float = STEP_PSF
     uncertainty: bool = False  # also map the model's error one scale down per voxel (see .uncertainty)
     fnsm: bool = False  # a learned Fourier low-pass (core.fnsm) as the network's first stage
     # How much of the network's detail (its output minus cubic interpolation) is kept, per stage group:

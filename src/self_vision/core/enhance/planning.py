@@ -38,7 +38,7 @@ def volume_patch(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...]
     return tuple(patch)
 
 
-def step_target_blur(total: Sequence[int], sampling: Sequence[str], psf: float | None) -> tuple[float, ...]:
+def step_target_blur(total: Sequence[int], sampling: Sequence[str], psf: float) -> tuple[float, ...]:
     """Extra Gaussian blur (sigma, input voxels) per axis of a volume stage's training patches.
 
     On a step (point-sampled) axis with total factor ``F`` the input's PSF is ``psf`` output voxels wide, i.e.
@@ -47,7 +47,7 @@ def step_target_blur(total: Sequence[int], sampling: Sequence[str], psf: float |
     aliasing as detail); blurring the patches by ``psf * sqrt(1 - 1/F^2)`` makes their blur, in their own
     voxels, the result's. A binned axis needs none (its box average is the low-pass).
     """
-    c = 1.0 if psf is None else float(psf)
+    c = float(psf)
     return tuple(
         c * math.sqrt(1.0 - 1.0 / f**2) if s == "point" and f > 1 and c > 0 else 0.0
         for f, s in zip(total, sampling, strict=True)

@@ -37,19 +37,21 @@ def train_volume_model(
     (the input less the self-check's slab; patches never straddle two parts). ``total``: the run's whole factor
     on these axes (sets :func:`step_target_blur`; default ``factor``)."""
     model = SelfVisionNet(model_config(factor, options))
+    applied_to = parts  # the noise the stage meets is the input's, not the blurred patches'
     sigma = step_target_blur(total or factor, options.sampling_for(len(factor)), options.step_psf)
     if any(s > 0 for s in sigma):
         parts = [blur_array(part, sigma) for part in parts]
-        psf = 1.0 if options.step_psf is None else options.step_psf
         blurred = ", ".join(f"{s:.2f}" for s in sigma)
-        yield StageInfo(stage, f"{stage}: training patches blurred by {blurred} px (optics: {psf:g} output voxels)")
+        yield StageInfo(
+            stage, f"{stage}: training patches blurred by {blurred} px (optics: {options.step_psf:g} output voxels)"
+        )
     patch = volume_patch(max((p.shape for p in parts), key=lambda shape: np.prod(shape)), factor)
     sampler = PatchSampler(parts, patch, rng)
     yield StageInfo(stage, f"learning {'x'.join(map(str, factor))} from {patch} patches of the input")
     settings.batch_size = options.batch_size or (4 if len(patch) == 3 else 16)
     if options.match_noise and options.noise is None:
         match = matching_noise(
-            parts, parts, factor, options.sampling_for(len(factor)), options.operator, options.psf_sigma
+            applied_to, parts, factor, options.sampling_for(len(factor)), options.operator, options.psf_sigma
         )
         settings.noise_sigma = match.added
         yield StageInfo(stage, f"{stage}: {match.summary()}")
