@@ -190,24 +190,16 @@ def enhance_options(args: argparse.Namespace):
             extra["optics"] = parse_optics(args.optics)
         except UsageError as err:
             raise UsageError(f"--{err}", kind=errors.KIND_INVALID_VALUE, option="optics") from None
-    blur = getattr(args, "axial_blur", None)
-    if blur is not None:
-        if not (math.isfinite(blur) and 0 <= blur <= 100):
+    for name, top, words in (("axial_blur", 100, "a blur in µm"), ("step_psf", 10, "the blur in output voxels")):
+        value = getattr(args, name, None)
+        if value is None:
+            continue
+        if not (math.isfinite(value) and 0 <= value <= top):
+            flag = "--" + name.replace("_", "-")
             raise UsageError(
-                f"--axial-blur {blur}: give a blur in µm between 0 and 100",
-                kind=errors.KIND_INVALID_VALUE,
-                option="axial_blur",
+                f"{flag} {value}: give {words} between 0 and {top}", kind=errors.KIND_INVALID_VALUE, option=name
             )
-        extra["axial_blur"] = blur
-    step_psf = getattr(args, "step_psf", None)
-    if step_psf is not None:
-        if not (math.isfinite(step_psf) and 0 <= step_psf <= 10):
-            raise UsageError(
-                f"--step-psf {step_psf}: give the blur in output voxels between 0 and 10",
-                kind=errors.KIND_INVALID_VALUE,
-                option="step_psf",
-            )
-        extra["step_psf"] = step_psf
+        extra[name] = value
     return EnhanceOptions(
         **extra,
         keep_network=getattr(args, "keep_network", False),
