@@ -115,6 +115,22 @@ def test_the_axial_stage_needs_every_measurement_it_has():
     assert kept.returned == "network" and "(axial unverified)" in kept.summary()
 
 
+def test_z_checked_at_a_finer_step_decides_alone():
+    # x4 on a thin stack, checked in z degraded x2 (zcheck): the lateral planes no longer veto it
+    enhancer = _Groups(["axial"])
+    enhancer.factor = (4, 1, 1)
+    finer = _check({"axial": (0.9, 0.4, 1.5)})
+    finer = SelfCheck(
+        **{**finer.__dict__, "plane_intervals": {"axial": (-0.5, -0.9, -0.1)}, "check_factors": {"axial": (2, 1, 1)}}
+    )
+    assert decide(enhancer, finer, EnhanceOptions()).verdicts == {"axial": "confirmed"}
+    failing = SelfCheck(**{**finer.__dict__, "intervals": {"axial": (0.6, -0.2, 1.4)}})
+    assert decide(enhancer, failing, EnhanceOptions()).verdicts == {"axial": "rejected"}
+    # checked at the whole factor, the planes still have their say
+    whole = SelfCheck(**{**finer.__dict__, "check_factors": {"axial": (4, 1, 1)}})
+    assert decide(enhancer, whole, EnhanceOptions()).verdicts == {"axial": "rejected"}
+
+
 def test_a_step_sampled_input_falls_back_to_cubic():
     # z was a step: cubic passes through the planes, so it is the classical result even where back-projection
     # scored a hair higher on the slab (it only moves even-factor block centres)

@@ -17,6 +17,7 @@ from .noise import NoiseCurve, noise_curve
 from .options import EnhanceOptions
 from .planning import step_target_blur
 from .selfcheck import GroupCheck, SelfCheck, check_axial_stage, check_volume_group
+from .zcheck import check_axial_finer, finer_divisor
 
 
 def check_detail_weight(options: EnhanceOptions) -> None:
@@ -102,7 +103,24 @@ def check_enhancer(
             (sampling[0], "area", "area"),
             noise,
         )
-        out.add("axial", found, axial_factor, calibrate, options.unchecked_detail_weight)
+        finer = finer_divisor(fz, held_source.shape[0]) if found is None else None
+        if finer is not None:  # too thin for the whole factor: z at a finer step (see :mod:`.zcheck`)
+            found = check_axial_finer(
+                lambda low: part.apply(low, device=device),
+                held_source,
+                fz,
+                finer,
+                options.operator,
+                options.psf_sigma,
+                rounds,
+                (sampling[0], "area", "area"),
+                _expected_noise(held_source, (finer, 1, 1), (sampling[0], "area", "area")),
+            )
+            out.add("axial", found, (finer, 1, 1), False, options.unchecked_detail_weight)
+            if calibrate:  # no weight is fitted at the finer step
+                out.weights["axial"], out.sources["axial"] = options.unchecked_detail_weight, "not fitted"
+        else:
+            out.add("axial", found, axial_factor, calibrate, options.unchecked_detail_weight)
         planes = None
         if axial_planes is not None:
             planes = check_axial_stage(

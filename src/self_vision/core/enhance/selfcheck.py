@@ -103,6 +103,7 @@ class SelfCheck:
         bp = self.gains_over_back_projection
         parts = ", ".join(
             f"{k} {g:+.2f} dB vs cubic"
+            + (f" (z {self.check_factors[k][0]}x coarser)" if k == "axial" and k in self.check_factors else "")
             + (f" ({bp[k]:+.2f} vs back-projection)" if k in bp else "")
             + (
                 f", {self.intervals[k][0]:+.2f} dB vs {self.best_classical[k]} "
