@@ -91,7 +91,8 @@ def check_enhancer(
     if axial and held_source is not None:
         fz = factor[0]
         axial_factor = (fz, 1, 1)
-        noise = _expected_noise(held_source, axial_factor, (sampling[0], "area", "area"))
+        z_only = (sampling[0], "area", "area")
+        noise = _expected_noise(held_source, axial_factor, z_only)
         part = Enhancer(axial_factor, axial, options.operator, options.psf_sigma, 0)
         found = check_volume_group(
             lambda low: part.apply(low, device=device),
@@ -100,7 +101,7 @@ def check_enhancer(
             options.operator,
             options.psf_sigma,
             rounds,
-            (sampling[0], "area", "area"),
+            z_only,
             noise,
         )
         finer = finer_divisor(fz, held_source.shape[0]) if found is None else None
@@ -113,8 +114,8 @@ def check_enhancer(
                 options.operator,
                 options.psf_sigma,
                 rounds,
-                (sampling[0], "area", "area"),
-                _expected_noise(held_source, (finer, 1, 1), (sampling[0], "area", "area")),
+                z_only,
+                _expected_noise(held_source, (finer, 1, 1), z_only),
             )
             out.add("axial", found, (finer, 1, 1), False, options.unchecked_detail_weight)
             if calibrate:  # no weight is fitted at the finer step

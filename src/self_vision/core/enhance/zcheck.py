@@ -62,13 +62,8 @@ def check_axial_finer(
     sse = {name: block_sse(y, reference, border) for name, y in at_planes.items()}
     best = min(("cubic", "back-projection"), key=lambda name: sse[name].sum())
     psnr = {name: score(y, reference, border=border).psnr for name, y in at_planes.items()}
+    interval = gain_interval(sse["model"], sse[best])
+    plain = gain_interval(sse["plain"], sse[best]) if back_projection else interval  # no rounds: the same result
     return GroupCheck(
-        psnr["model"],
-        psnr["cubic"],
-        psnr["back-projection"],
-        float("nan"),
-        float("nan"),
-        best,
-        gain_interval(sse["model"], sse[best]),
-        gain_interval(sse["plain"], sse[best]) if back_projection else gain_interval(sse["model"], sse[best]),
+        psnr["model"], psnr["cubic"], psnr["back-projection"], float("nan"), float("nan"), best, interval, plain
     )
