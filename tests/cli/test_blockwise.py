@@ -115,7 +115,7 @@ def test_a_killed_run_leaves_no_complete_looking_output_and_resumes(tmp_path):
     from self_vision.core.io.writing import write_tiff
     from self_vision.core.sample import synthetic_neurons
 
-    source = write_tiff(tmp_path / "in.tif", synthetic_neurons(shape=(4, 256, 256), seed=1), voxel_size=(2, 1, 1))
+    source = write_tiff(tmp_path / "in.tif", synthetic_neurons(shape=(4, 128, 128), seed=1), voxel_size=(2, 1, 1))
     common = ["enhance", str(source), "--factor", "1,2,2", "--steps", "3", "--seed", "0", "--device", "cpu"]
     common += ["--quiet", "--chunks", "4,32,32", "--block-voxels", str(4 * 32 * 32)]
     command = [sys.executable, "-m", "self_vision.cli"]
