@@ -220,6 +220,7 @@ def run_case(
             planes = {} if check is None else check.plane_plain_intervals if dropped else check.plane_intervals
             predicted = dict(slab)
             over = {} if check is None else dict(check.best_classical)
+            finer = check is not None and check.check_factors.get("axial", (0,))[0] < result.factor[0]
             for group, interval in planes.items():
                 predicted[f"{group} (lateral planes)"] = interval  # the gate needs this one too
                 over[f"{group} (lateral planes)"] = check.plane_best_classical.get(group, "?")
@@ -228,6 +229,8 @@ def run_case(
                     "config": config,
                     "predicted": predicted,
                     "predicted_over": over,
+                    # z checked at a finer step decides alone (gate.py): the planes are reported, not used
+                    "not_used": ["axial (lateral planes)"] if finer else [],
                     "unchecked": [] if check is None else list(check.unchecked),
                     "true": true,
                     "true_over": best,
@@ -274,8 +277,10 @@ BELOW_TOLERANCE_DB = 0.005
 def predicted_case(check: dict) -> float | None:
     """The self-check's prediction for the whole case: the smallest estimate over its groups and, for the axial
     stage, over both its measurements (z one step coarser, lateral planes), as the gate needs every one
-    positive (None: nothing checked)."""
-    return min(v[0] for v in check["predicted"].values()) if check["predicted"] else None
+    positive; an axial stage checked in z at a finer step by that z measurement alone, as the gate decides
+    (None: nothing checked)."""
+    used = [v[0] for k, v in check["predicted"].items() if k not in check.get("not_used", [])]
+    return min(used) if used else None
 
 
 def print_checks(checks: list[dict], threshold: float = 0.2) -> None:
@@ -287,7 +292,9 @@ def print_checks(checks: list[dict], threshold: float = 0.2) -> None:
     worst: tuple[float, str] = (0.0, "")
     for c in checks:
         pred = "; ".join(
-            f"{k} {v[0]:+.2f} vs {c['predicted_over'].get(k, '?')} {_ci(v[1:])}" for k, v in c["predicted"].items()
+            f"{k} {v[0]:+.2f} vs {c['predicted_over'].get(k, '?')} {_ci(v[1:])}"
+            + (" (not used)" if k in c.get("not_used", []) else "")
+            for k, v in c["predicted"].items()
         )
         pred += "".join(f"; {k} unchecked" for k in c["unchecked"])
         true = c["true"]
