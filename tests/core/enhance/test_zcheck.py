@@ -35,3 +35,27 @@ def test_a_network_that_knows_the_object_passes_and_one_that_adds_noise_fails(sa
     assert abs(as_cubic.model - as_cubic.cubic) < 0.5  # only back-projection separates them
     noisy = check(lambda low: cubic_upsample(low, (4, 1, 1)) + rng.normal(0, 0.5, (24, 64, 64)).astype(np.float32))
     assert noisy.interval[2] < 0 and noisy.model < noisy.cubic
+
+
+@pytest.mark.parametrize(("factor", "whole_checked"), [((4, 1, 1), True), ((4, 2, 2), False)])
+def test_an_axial_only_run_checks_z_on_the_whole_input(monkeypatch, factor, whole_checked):
+    """The finer z check sees every z-profile of an axial-only input; with lateral stages, the slab."""
+    from self_vision.core.enhance import check as check_module
+    from self_vision.core.enhance.options import EnhanceOptions
+    from self_vision.core.enhance.run import train_steps
+    from self_vision.core.events import run_to_end
+
+    seen = []
+    real = check_module.check_axial_finer
+
+    def spy(network, data, *args, **kwargs):
+        seen.append(data.shape)
+        return real(network, data, *args, **kwargs)
+
+    monkeypatch.setattr(check_module, "check_axial_finer", spy)
+    rng = np.random.default_rng(0)
+    volume = gaussian_filter(rng.standard_normal((10, 96, 96)), (0.5, 2, 2)).astype(np.float32)
+    run_to_end(train_steps(volume, factor, options=EnhanceOptions(steps=4, seed=0), device="cpu"))
+    lateral = (96, 96) if factor[1] == 1 else (192, 192)
+    assert len(seen) == 1 and seen[0][0] == 10
+    assert (seen[0][1:] == lateral) is whole_checked  # the slab is a quarter of X

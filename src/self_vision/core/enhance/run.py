@@ -163,7 +163,7 @@ def train_steps(
     check = None
     if held_x is not None:
         yield StageInfo("self-check", "checking the model against cubic and back-projection on held-out data")
-        check = check_enhancer(enhancer, held_x, held_source, factor, options, dev, axial_planes)
+        check = check_enhancer(enhancer, held_x, held_source, factor, options, dev, axial_planes, x)
     enhancer.detail_weights = detail_weights_for(enhancer, options, check)
     gate = decide(enhancer, check, options) if options.self_check else None
     if gate is not None:

@@ -9,6 +9,11 @@ centre, or a block mean) and scored against the planes that were left out. Every
 product's back-projection, cubic, classical back-projection) goes through the same ``fz`` grid and the same
 sampling, so the comparison is the one the gate makes, at a z-step ``g`` times coarser than the input's (the
 whole-factor check is ``fz`` times coarser).
+
+An axial-only run checks this on the whole input rather than the held-out slab (the axial stage learns from
+lateral planes of the rest, so no z-profile was seen in training): on the three x4 cases compared (the
+nucleus, confocal and widefield, 1,500 steps) the estimate moved by -0.11 to +0.10 dB and the 95 % interval
+was about half as wide; no decision changed.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ from ..quality import back_projection_baseline, crop_reference, degrade_array, s
 from ..validate import MIN_LOW_RES
 from .noise import NoiseCurve, top_up
 from .selfcheck import GroupCheck, _bp
+
+#: The largest input (voxels) checked whole: beyond it the slab (a quarter of X) keeps the check's cost bounded
+#: (the check enhances the input degraded by ``g``: about 1/g of the cost of enhancing it).
+WHOLE_CHECK_MAX_VOXELS = 8_000_000
 
 
 def finer_divisor(fz: int, slices: int) -> int | None:
