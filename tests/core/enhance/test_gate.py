@@ -110,20 +110,24 @@ def test_the_axial_stage_needs_every_measurement_it_has():
     passed = SelfCheck(plane_intervals={"axial": (0.4, 0.2, 0.6)}, plane_best_classical={"axial": "cubic"})
     decision = decide(enhancer, passed, EnhanceOptions())
     assert decision.verdicts == {"axial": "unconfirmed"} and decision.returned == "cubic"
-    assert "lateral planes alone cannot confirm" in decision.summary()
+    assert "can reject a gain but not confirm one" in decision.summary()
     kept = decide(enhancer, passed, EnhanceOptions(gate_unchecked="network"))
     assert kept.returned == "network" and "(axial unverified)" in kept.summary()
 
 
-def test_z_checked_at_a_finer_step_decides_alone():
-    # x4 on a thin stack, checked in z degraded x2 (zcheck): the lateral planes no longer veto it
+def test_z_checked_at_a_finer_step_judges_alone_and_cannot_confirm():
+    # x4 on a thin stack, checked in z degraded x2 (zcheck): the lateral planes no longer veto it, and a pass
+    # is unconfirmed (that check overstated the gain: a seed with a true -0.16 dB read +0.86 [+0.26, +2.07])
     enhancer = _Groups(["axial"])
     enhancer.factor = (4, 1, 1)
     finer = _check({"axial": (0.9, 0.4, 1.5)})
     finer = SelfCheck(
         **{**finer.__dict__, "plane_intervals": {"axial": (-0.5, -0.9, -0.1)}, "check_factors": {"axial": (2, 1, 1)}}
     )
-    assert decide(enhancer, finer, EnhanceOptions()).verdicts == {"axial": "confirmed"}
+    gated = decide(enhancer, finer, EnhanceOptions())
+    assert gated.verdicts == {"axial": "unconfirmed"} and gated.returned != "network"
+    assert "finer step" in gated.summary()
+    assert decide(enhancer, finer, EnhanceOptions(gate_unchecked="network")).returned == "network"
     failing = SelfCheck(**{**finer.__dict__, "intervals": {"axial": (0.6, -0.2, 1.4)}})
     assert decide(enhancer, failing, EnhanceOptions()).verdicts == {"axial": "rejected"}
     # checked at the whole factor, the planes still have their say
