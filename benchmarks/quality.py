@@ -220,7 +220,11 @@ def run_case(
             planes = {} if check is None else check.plane_plain_intervals if dropped else check.plane_intervals
             predicted = dict(slab)
             over = {} if check is None else dict(check.best_classical)
-            finer = check is not None and check.check_factors.get("axial", (0,))[0] < result.factor[0]
+            finer = (  # as gate._checked_finer: the axial stage was checked in z, at a step finer than its factor
+                check is not None
+                and "axial" in check.intervals
+                and check.check_factors.get("axial", result.factor)[0] < result.factor[0]
+            )
             for group, interval in planes.items():
                 predicted[f"{group} (lateral planes)"] = interval  # the gate needs this one too
                 over[f"{group} (lateral planes)"] = check.plane_best_classical.get(group, "?")
@@ -229,7 +233,7 @@ def run_case(
                     "config": config,
                     "predicted": predicted,
                     "predicted_over": over,
-                    # z checked at a finer step decides alone (gate.py): the planes are reported, not used
+                    # z checked at a finer step judges alone (gate.py): the planes are reported, not used
                     "not_used": ["axial (lateral planes)"] if finer else [],
                     "unchecked": [] if check is None else list(check.unchecked),
                     "true": true,

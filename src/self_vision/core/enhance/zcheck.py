@@ -12,7 +12,7 @@ whole-factor check is ``fz`` times coarser).
 
 An axial-only run checks this on the whole input rather than the held-out slab (the axial stage learns from
 lateral planes of the rest, so no z-profile was seen in training): on the three x4 cases compared (the
-nucleus, confocal and widefield, 1,500 steps) the estimate moved by -0.11 to +0.10 dB and the 95 % interval
+nucleus, confocal and widefield, 1,500 steps, seed 0) the estimate moved by -0.11 to +0.10 dB and the 95 % interval
 was about half as wide; no decision changed.
 """
 
