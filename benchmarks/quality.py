@@ -27,6 +27,7 @@ from peer import care_available, care_isotropic, match_intensity
 from self_vision.core.bootstrap import block_sse, gain_interval
 from self_vision.core.degrade import add_poisson_gaussian, cubic_upsample
 from self_vision.core.enhance.enhancer import Enhancer, apply_stage
+from self_vision.core.enhance.gate import checked_finer
 from self_vision.core.enhance.options import EnhanceOptions, paper_options
 from self_vision.core.enhance.run import enhance_steps
 from self_vision.core.enhance.selfcheck import fit_detail_weight
@@ -220,11 +221,7 @@ def run_case(
             planes = {} if check is None else check.plane_plain_intervals if dropped else check.plane_intervals
             predicted = dict(slab)
             over = {} if check is None else dict(check.best_classical)
-            finer = (  # as gate._checked_finer: the axial stage was checked in z, at a step finer than its factor
-                check is not None
-                and "axial" in check.intervals
-                and check.check_factors.get("axial", result.factor)[0] < result.factor[0]
-            )
+            finer = check is not None and checked_finer(check, result.factor)
             for group, interval in planes.items():
                 predicted[f"{group} (lateral planes)"] = interval  # the gate needs this one too
                 over[f"{group} (lateral planes)"] = check.plane_best_classical.get(group, "?")

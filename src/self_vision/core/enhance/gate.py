@@ -39,6 +39,7 @@ trained).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
@@ -123,7 +124,7 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
     kept: dict[str, bool] = {}
     for label in labels:
         evidence = [found[label] for found in measured if label in found]
-        finer = label == "axial" and check is not None and _checked_finer(enhancer, check)
+        finer = label == "axial" and check is not None and checked_finer(check, enhancer.factor)
         if finer:
             evidence = evidence[:1]  # z at a finer step judges alone; the lateral planes are only reported
         if not evidence:
@@ -144,12 +145,13 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
     return GateDecision(verdicts, kept, returned, options.keep_network, drop and returned not in CLASSICAL)
 
 
-def _checked_finer(enhancer: Enhancer, check: SelfCheck) -> bool:
-    """The axial stage was checked in z at a step finer than its factor (:mod:`.zcheck`)."""
-    factor = check.check_factors.get("axial")
-    if "axial" not in check.intervals or factor is None or not enhancer.factor:
+def checked_finer(check: SelfCheck, factor: Sequence[int]) -> bool:
+    """The axial stage was checked in z at a step finer than the run's axial factor ``factor[0]``
+    (:mod:`.zcheck`)."""
+    checked = check.check_factors.get("axial")
+    if "axial" not in check.intervals or checked is None or not factor:
         return False
-    return factor[0] < enhancer.factor[0]
+    return checked[0] < factor[0]
 
 
 def _drop_back_projection(enhancer: Enhancer, check: SelfCheck, options: EnhanceOptions) -> bool:
