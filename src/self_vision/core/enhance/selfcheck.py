@@ -211,7 +211,7 @@ def check_volume_group(
     weight, weighted = fit_detail_weight(
         net, cubic, low, reference, factor, operator, psf_sigma, back_projection, border, sampling
     )
-    result = _bp(net, low, factor, operator, psf_sigma, back_projection, sampling)
+    result = back_projected(net, low, factor, operator, psf_sigma, back_projection, sampling)
     rounds = max(back_projection, 10)
     classical = back_projection_baseline(low, factor, operator, rounds, psf_sigma, sampling)
     sse = {name: block_sse(y, reference, border) for name, y in (("cubic", cubic), ("back-projection", classical))}
@@ -230,7 +230,7 @@ def check_volume_group(
     )
 
 
-def _bp(
+def back_projected(
     y: np.ndarray,
     low: np.ndarray,
     factor: Sequence[int],
@@ -287,11 +287,13 @@ def check_axial_stage(
         net = predict_planes(model, low, device=device)  # type: ignore[arg-type]
         cubic = cubic_upsample(low, factor)
         border = [0, min(2 * fz, reference.shape[1] // 4), 2]
-        pred = _bp(net, low, factor, operator, psf_sigma, back_projection, sampling)
-        base = _bp(cubic, low, factor, operator, psf_sigma, back_projection, sampling)
+        pred = back_projected(net, low, factor, operator, psf_sigma, back_projection, sampling)
+        base = back_projected(cubic, low, factor, operator, psf_sigma, back_projection, sampling)
         rounds = max(back_projection, 10)  # the classical baseline, as in check_volume_group
         classical = (
-            base if rounds == back_projection else _bp(cubic, low, factor, operator, psf_sigma, rounds, sampling)
+            base
+            if rounds == back_projection
+            else back_projected(cubic, low, factor, operator, psf_sigma, rounds, sampling)
         )
         for name, y in (("model", pred), ("cubic", cubic), ("back-projection", classical)):
             scores[name].append(score(y, reference, border=border).psnr)
@@ -342,8 +344,8 @@ def fit_detail_weight(
     interior (``border`` cropped) has a closed form; clipped to [0, 1]. With ``w = 0`` the result is exactly
     classical back-projection from cubic. Returns ``(w, PSNR of the weighted result)``.
     """
-    base = _bp(cubic, low, factor, operator, psf_sigma, rounds, sampling)
-    direction = _bp(network, low, factor, operator, psf_sigma, rounds, sampling) - base
+    base = back_projected(cubic, low, factor, operator, psf_sigma, rounds, sampling)
+    direction = back_projected(network, low, factor, operator, psf_sigma, rounds, sampling) - base
     region = _interior(reference.shape, border)
     d = direction[region].astype(np.float64)
     r = reference[region].astype(np.float64) - base[region]

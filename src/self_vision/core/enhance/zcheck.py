@@ -27,7 +27,7 @@ from ..degrade import cubic_upsample
 from ..quality import back_projection_baseline, crop_reference, degrade_array, score
 from ..validate import MIN_LOW_RES
 from .noise import NoiseCurve, top_up
-from .selfcheck import GroupCheck, _bp
+from .selfcheck import GroupCheck, back_projected
 
 #: The largest input (voxels) checked whole: beyond it the slab (a quarter of X) keeps the check's cost bounded
 #: (the check enhances the input degraded by ``g``: about 1/g of the cost of enhancing it).
@@ -60,7 +60,7 @@ def check_axial_finer(
     up, back = (fz, 1, 1), (fz // g, 1, 1)
     net = network(low)
     results = {
-        "model": _bp(net, low, up, operator, psf_sigma, back_projection, sampling),
+        "model": back_projected(net, low, up, operator, psf_sigma, back_projection, sampling),
         "plain": net,
         "cubic": cubic_upsample(low, up),
         "back-projection": back_projection_baseline(low, up, operator, max(back_projection, 10), psf_sigma, sampling),
