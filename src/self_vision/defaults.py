@@ -16,6 +16,10 @@ DEMO_TIME_BUDGET = 30.0
 PRESETS = {"Fast": 15.0, "Balanced": ENHANCE_TIME_BUDGET, "Best": 120.0}
 #: The seed a run uses when none is given (the same input and settings give the same output).
 DEFAULT_SEED = 0
+#: Networks trained per stage (a seed ensemble: each one as a single run would be, from the run's random
+#: sequence, their outputs averaged). 1: one network. More cut the seed-to-seed spread of a zero-shot fit
+#: (docs/benchmarks.md, "Several networks per stage") and multiply the training time.
+MEMBERS = 1
 
 #: Largest upsampling factor per axis the core accepts.
 MAX_FACTOR = 16
@@ -64,6 +68,8 @@ MAX_MODEL_MAPPING = 16
 MAX_MODEL_GROUPS = 64
 MAX_MODEL_KERNEL = 7
 MAX_MODEL_STAGES = 8
+#: Networks per stage a run may train or a model file may hold.
+MAX_MEMBERS = 16
 MAX_DENOISER_FEATURES = 256
 MAX_DENOISER_DEPTH = 32
 #: Seconds to wait for a dask scheduler to accept the connection and answer (each).

@@ -260,3 +260,12 @@ def test_the_assumed_lateral_blur_of_a_step_sampled_image_is_said_in_plain_words
     assert stage_message("lateral", "learning 1x3x3 from (8, 48, 48) patches of the input", (1, 3, 3)).startswith(
         "learning ×3 lateral"
     )
+
+
+def test_which_of_several_networks_is_training_is_said():
+    from self_vision._napari.words import stage_message, stage_name
+
+    line = stage_message("axial", "learning 4x axial from lateral planes (64x48 patches) (network 2 of 4)", (4, 1, 1))
+    assert line == "learning ×4 axial: sharp XY planes teach how Z should look (network 2 of 4)"
+    assert stage_name("axial #2", (4, 1, 1)) == "axial ×4 #2"
+    assert stage_name("lateral 1x2x2 #3", (1, 4, 4)) == "lateral step ×2 #3"

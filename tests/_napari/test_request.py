@@ -98,3 +98,18 @@ def test_the_objective_reaches_the_run_only_when_its_na_is_known(widget_and_view
     widget.settings.mode = "denoise"  # the objective is not read there
     assert build_request(widget.settings, image_layer).request.denoise_options is not None
     assert not widget.na_spin.isVisible()
+
+
+def test_the_networks_spin_reaches_the_run_and_its_time(widget_and_viewer, image_layer):
+    from self_vision._napari.request import build_request, enhance_options
+
+    widget, _, _ = widget_and_viewer
+    settings = widget.settings
+    assert widget.members_spin.value() == 1 and enhance_options(settings).members == 1
+    one = build_request(settings, image_layer).budget
+    widget.members_spin.setValue(3)
+    assert enhance_options(settings).members == 3
+    assert build_request(settings, image_layer).budget == pytest.approx(3 * one)  # each network: the whole budget
+    widget.members_spin.setValue(99)  # the spin box keeps it within what the core accepts
+    assert settings.members == 16
+    widget.members_spin.setValue(1)

@@ -369,6 +369,8 @@ BAD_USAGE = [
     pytest.param(["--factor", "1,4,4", "--steps", "0"], "--steps 0", id="steps-0"),
     pytest.param(["--factor", "1,4,4", "--steps", "-3"], "--steps -3", id="steps-negative"),
     pytest.param(["--factor", "1,4,4", "--time-budget", "0"], "--time-budget", id="time-budget-0"),
+    pytest.param(["--factor", "1,4,4", "--members", "0"], "--members 0", id="members-0"),
+    pytest.param(["--factor", "1,4,4", "--members", "99"], "at most 16", id="members-99"),
     pytest.param(["--factor", "1,4,4", "--voxel-size", "a,b,c"], "--voxel-size", id="voxel-size-text"),
     pytest.param(["--factor", "1,4,4", "--voxel-size", "1,2"], "give 3 positive numbers", id="voxel-size-rank"),
     pytest.param(["--factor", "1,4,4", "--channel", "1"], "only 1 channel", id="channel-absent"),
@@ -699,3 +701,12 @@ def test_exact_steps_without_a_seed_repeat_bit_for_bit(small_tiff, tmp_path, cap
     code, _, _ = run(capsys, *argv, "-o", tmp_path / "b.tif")
     assert code == 0
     assert np.array_equal(tifffile.imread(tmp_path / "a.tif"), tifffile.imread(tmp_path / "b.tif"))
+
+
+def test_members_trains_several_networks_and_says_so(small_tiff, tmp_path, capsys):
+    argv = ["enhance", small_tiff, "-o", tmp_path / "o.tif", "--factor", "1,2,2", "--members", "2", *FAST]
+    code, stdout, stderr = run(capsys, *argv)
+    assert code == 0
+    assert "volume 1x2x2 (2 networks)" in stdout
+    assert "(10 steps, exact steps" in stdout  # 5 steps for each network
+    assert "(network 2 of 2)" in stderr

@@ -1,7 +1,16 @@
+import numpy as np
 import pytest
 import torch
 
-from self_vision.core.model import ModelConfig, SelfVisionNet, pixel_shuffle_nd, pixel_unshuffle_nd
+from self_vision.core.model import (
+    MemberMean,
+    ModelConfig,
+    SelfVisionNet,
+    combine,
+    members_of,
+    pixel_shuffle_nd,
+    pixel_unshuffle_nd,
+)
 
 
 def test_pixel_shuffle_matches_torch_in_2d():
@@ -70,3 +79,27 @@ def test_config_rejects_bad_shapes():
         ModelConfig((2,))
     with pytest.raises(ValueError, match="divisible"):
         ModelConfig((2, 2), shrink=5, groups=2)
+
+
+def test_member_mean_averages_its_networks():
+    torch.manual_seed(0)
+    config = ModelConfig((2, 2, 2))
+    first, second = SelfVisionNet(config), SelfVisionNet(config)
+    with torch.no_grad():  # different detail, so the mean differs from either network
+        first.to_subpixels.bias.fill_(0.3)
+        second.to_subpixels.bias.fill_(-0.1)
+    mean = MemberMean([first, second])
+    x = torch.rand(1, 1, 6, 8, 8)
+    with torch.no_grad():
+        expected = 0.5 * (first(x) + second(x))
+        np.testing.assert_allclose(mean(x).numpy(), expected.numpy(), atol=1e-6)
+        assert not torch.allclose(mean(x), first(x))
+    assert mean.factor == (2, 2, 2) and members_of(mean) == [first, second]
+    assert combine([first]) is first and isinstance(combine([first, second]), MemberMean)
+
+
+def test_member_mean_refuses_mixed_configs():
+    with pytest.raises(ValueError, match="one config"):
+        MemberMean([SelfVisionNet(ModelConfig((2, 2, 2))), SelfVisionNet(ModelConfig((1, 2, 2)))])
+    with pytest.raises(ValueError, match="two or more"):
+        MemberMean([SelfVisionNet(ModelConfig((2, 2, 2)))])

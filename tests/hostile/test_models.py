@@ -85,6 +85,14 @@ CRAFTED = {
     "too-many-stages": lambda p: p.update(stages=p["stages"] * 40),
     "huge-kernel": _set_config(shrink_kernel=99),
     "bad-operator": lambda p: p.update(operator="sharpen"),
+    "members-not-a-list": lambda p: _stage(p).update(members={"a": 1}),
+    "members-wrong-shape": lambda p: _stage(p).update(
+        members=[{**_stage(p)["state"], "body.0.weight": torch.zeros(16, 1, 3, 3, 3)}]
+    ),
+    "members-nan": lambda p: _stage(p).update(
+        members=[{k: torch.full_like(v, math.nan) for k, v in _stage(p)["state"].items()}]
+    ),
+    "members-too-many": lambda p: _stage(p).update(members=[_stage(p)["state"]] * 20),
     "version-99": lambda p: p.update(version=99),
     "version-text": lambda p: p.update(version="1"),
 }

@@ -33,6 +33,7 @@ def enhance_options(settings: DockSettings, mode: str | None = None) -> Any:
         ensemble=settings.ensemble,
         uncertainty=settings.uncertainty and mode == "enhance",
         seed=None if settings.seed < 0 else settings.seed,
+        members=settings.members,
         back_projection=settings.back_projection,
         max_tile_output=settings.tile_mvox * 2**20,
         precision=settings.precision,
@@ -110,8 +111,8 @@ def build_request(
     # a loaded model trains nothing, but its inference reads the tile size, precision and ensemble from here
     options = enhance_options(settings, mode)
     budget = None if model is not None else settings.time_budget()
-    if budget is not None and mode == "denoise+enhance":
-        budget *= 2  # one budget to denoise, one to enhance
+    if budget is not None:  # a budget per network of an enhancement stage, one to denoise
+        budget *= settings.members * (mode in ("enhance", "denoise+enhance")) + (mode in ("denoise", "denoise+enhance"))
     device = settings.device or "auto"
     if is_blockwise(settings, layer, model):
         factor = tuple(model.factor) if model is not None else layer_factor(settings, layer)

@@ -79,6 +79,7 @@ class DockSettings:
     ensemble: bool = False
     uncertainty: bool = False
     seed: int = defaults.DEFAULT_SEED  # the product's fixed default; -1 = a different seed every run
+    members: int = defaults.MEMBERS  # networks per stage, averaged (EnhanceOptions.members)
     back_projection: int = 10
     tile_mvox: int = defaults.MAX_TILE_OUTPUT // 2**20  # largest inference tile, in millions of output voxels
     precision: str = "auto"

@@ -62,7 +62,11 @@ def sim_pattern_lines(params: Sequence[Any]) -> list[str]:
 
 
 def stage_name(stage: str, factor: Sequence[int]) -> str:
-    """A training stage's name for the loss plot: ``lateral ×4``, ``axial ×4``, ``denoise (SiS)``."""
+    """A training stage's name for the loss plot: ``lateral ×4``, ``axial ×4``, ``denoise (SiS)``; the k-th
+    network of a stage that averages several (core stage ``axial #2``): ``axial ×4 #2``."""
+    member = re.fullmatch(r"(.+) (#\d+)", stage)
+    if member:
+        return f"{stage_name(member.group(1), factor)} {member.group(2)}"
     if stage in ("sis", "tis"):
         return f"denoise ({stage.upper()})"
     if stage == "rdl":
@@ -80,8 +84,17 @@ def stage_name(stage: str, factor: Sequence[int]) -> str:
 def stage_message(stage: str, message: str, factor: Sequence[int], volume_stage: int = 1) -> str:
     """The status line for a core ``StageInfo``: what is being learned or done, without shapes and codes.
 
-    ``volume_stage`` counts the enhancement stages announced so far (1 for the first).
+    ``volume_stage`` counts the enhancement stages announced so far (1 for the first). A message of one of
+    several networks per stage ends "(network k of n)"; the line keeps that end.
     """
+    member = re.search(r" \(network (\d+) of (\d+)\)$", message)
+    if member is None:
+        return _stage_text(stage, message, factor, volume_stage)
+    text = _stage_text(stage, message[: member.start()], factor, volume_stage)
+    return f"{text} (network {member.group(1)} of {member.group(2)})"
+
+
+def _stage_text(stage: str, message: str, factor: Sequence[int], volume_stage: int) -> str:
     lateral = int(factor[-1])
     step_blur = re.search(r"training patches blurred by .* \(optics: ([0-9.]+) output voxels\)", message)
     if stage.startswith(("lateral", "3d")) and step_blur:
@@ -128,6 +141,9 @@ def how_text(model: Any, factor: Sequence[int], applying: bool = False) -> str:
     parts = [_steps_text(lateral, "in all axes" if everywhere else "lateral")] if lateral > 1 else []
     if any(s.kind == "axial" for s in stages):
         parts.append(f"×{int(factor[0])} axial (learned from the XY planes)")
+    members = max((int(getattr(s, "members", 1)) for s in stages), default=1)
+    if members > 1 and parts:
+        parts[-1] += f"; each step the mean of {members} networks"
     rounds = int(getattr(model, "back_projection", 0) or 0)
     if rounds:
         parts.append(f"{rounds} rounds matching the input")

@@ -10,7 +10,7 @@ from self_vision.core.degrade import cubic_upsample
 from self_vision.core.enhance.enhancer import load_model, save_model
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.run import enhance_steps
-from self_vision.core.enhance.selfcheck import _bp, fit_detail_weight
+from self_vision.core.enhance.selfcheck import back_projected, fit_detail_weight
 from self_vision.core.errors import UsageError
 from self_vision.core.events import run_to_end
 from self_vision.core.quality import back_projection_baseline, degrade_array, score
@@ -56,7 +56,7 @@ def test_closed_form_weight_is_the_best_with_back_projection():
     assert 0.0 < w < 1.0
     for other in np.linspace(0, 1, 11):  # no weight on a grid does better than the closed form
         start = cubic + np.float32(other) * (network - cubic)
-        result = _bp(start, low, factor, "area", 0.5, 10)  # the back-projection the fit uses
+        result = back_projected(start, low, factor, "area", 0.5, 10)  # the back-projection the fit uses
         if other == 0:  # w = 0 is classical back-projection
             np.testing.assert_allclose(result, back_projection_baseline(low, factor, rounds=10), atol=1e-5)
         assert score(result, reference, border=border).psnr <= psnr + 1e-6

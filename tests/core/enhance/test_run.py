@@ -8,7 +8,8 @@ from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.planning import plan_path
 from self_vision.core.enhance.run import apply_model_steps, enhance_steps
 from self_vision.core.errors import DataError, UsageError
-from self_vision.core.events import run_to_end
+from self_vision.core.events import StageInfo, TrainProgress, run_to_end
+from self_vision.core.model import members_of
 from self_vision.core.sample import synthetic_neurons
 
 
@@ -118,3 +119,38 @@ def test_mixed_loss_trains_lateral_stages_with_l1_and_the_axial_stage_with_l2():
     assert EnhanceOptions(loss="l2").settings(1.0, "volume").loss == "l2"
     with pytest.raises(UsageError, match="loss"):
         EnhanceOptions(loss="huber").settings(1.0)
+
+
+def test_several_networks_per_stage_are_trained_and_averaged(volume, tmp_path):
+    one = run(volume, (2, 1, 1), steps=8, self_check=False)
+    two = run(volume, (2, 1, 1), steps=8, self_check=False, members=2)
+    stage = two.model.stages[0]
+    assert stage.members == 2 and one.model.stages[0].members == 1
+    first, second = members_of(stage.model)
+    # the first network is the one-network run's (same random sequence); the second starts elsewhere
+    for a, b in zip(first.parameters(), members_of(one.model.stages[0].model)[0].parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    assert any(not torch.equal(a, b) for a, b in zip(first.parameters(), second.parameters(), strict=True))
+    assert set(two.logs) == {"axial", "axial #2"} and two.logs["axial #2"].steps == 8
+    assert not np.allclose(two.data, one.data)
+    again = run(volume, (2, 1, 1), steps=8, self_check=False, members=2)
+    np.testing.assert_array_equal(again.data, two.data)  # the same seed and settings: the same output
+    loaded = load_model(save_model(two.model, tmp_path / "two.pt"))
+    assert loaded.stages[0].members == 2
+    applied = run_to_end(apply_model_steps(loaded, volume, voxel_size=(2.0, 0.5, 0.5), device="cpu"))
+    np.testing.assert_allclose(applied.data, two.data, rtol=1e-5, atol=1e-3)
+
+
+def test_member_training_events_say_which_network(volume):
+    options = EnhanceOptions(steps=4, seed=0, members=3, self_check=False)
+    events = list(enhance_steps(volume, (1, 2, 2), voxel_size=(2.0, 0.5, 0.5), options=options, device="cpu"))
+    stages = {e.stage for e in events if isinstance(e, TrainProgress)}
+    assert stages == {"lateral", "lateral #2", "lateral #3"}
+    notes = [e.message for e in events if isinstance(e, StageInfo) and e.message.startswith("learning")]
+    assert [n.rsplit("(", 1)[1] for n in notes] == ["network 1 of 3)", "network 2 of 3)", "network 3 of 3)"]
+
+
+@pytest.mark.parametrize("members", [0, 17, 1.5, None, True])
+def test_a_bad_number_of_networks_is_a_usage_error(volume, members):
+    with pytest.raises(UsageError, match="members"):
+        run(volume, (1, 2, 2), members=members)

@@ -17,15 +17,21 @@ from ..events import Event, InferProgress, run_to_end
 from ..infer import predict, predict_planes, self_ensemble
 from ..io.modelcheck import MODEL_VERSION
 from ..io.modelfile import MODEL_FORMAT, read_payload, save_payload
-from ..model import ModelConfig, SelfVisionNet
+from ..model import ModelConfig, Network, SelfVisionNet, combine, members_of
 
 
 @dataclass
 class Stage:
-    """A trained network and how it is applied: ``volume`` (to the whole array) or ``axial`` (to XZ/YZ planes)."""
+    """A trained network (or the mean of several, :class:`~..model.MemberMean`) and how it is applied:
+    ``volume`` (to the whole array) or ``axial`` (to XZ/YZ planes)."""
 
     kind: str
-    model: SelfVisionNet
+    model: Network
+
+    @property
+    def members(self) -> int:
+        """Networks averaged in this stage."""
+        return len(members_of(self.model))
 
 
 @dataclass
@@ -62,9 +68,10 @@ class Enhancer:
 
     @property
     def path(self) -> str:
-        return " + ".join(f"{s.kind} {'x'.join(map(str, s.model.factor))}" for s in self.stages) + (
-            f" + back-projection x{self.back_projection}" if self.back_projection else ""
-        )
+        return " + ".join(
+            f"{s.kind} {'x'.join(map(str, s.model.factor))}" + (f" ({s.members} networks)" if s.members > 1 else "")
+            for s in self.stages
+        ) + (f" + back-projection x{self.back_projection}" if self.back_projection else "")
 
     def apply_steps(
         self,
@@ -107,16 +114,15 @@ class Enhancer:
     def to_dict(self) -> dict:
         return {
             "format": MODEL_FORMAT,
-            "version": MODEL_VERSION,
+            # format 1 unless a stage averages several networks (its extra "members": what format 2 adds)
+            "version": MODEL_VERSION if any(s.members > 1 for s in self.stages) else 1,
             "factor": list(self.factor),
             "operator": self.operator,
             "psf_sigma": self.psf_sigma,
             "back_projection": self.back_projection,
             "detail_weights": dict(self.detail_weights),
             "sampling": None if self.sampling is None else list(self.sampling),
-            "stages": [
-                {"kind": s.kind, "config": s.model.config.to_dict(), "state": s.model.state_dict()} for s in self.stages
-            ],
+            "stages": [_stage_dict(s) for s in self.stages],
         }
 
     @classmethod
@@ -125,10 +131,12 @@ class Enhancer:
         for entry in data["stages"]:
             config = dict(entry["config"])
             config["factor"] = tuple(config["factor"])
-            model = SelfVisionNet(ModelConfig(**config))
-            model.load_state_dict(entry["state"])
-            model.eval()
-            stages.append(Stage(entry["kind"], model))
+            members = []
+            for state in [entry["state"], *entry.get("members", [])]:
+                model = SelfVisionNet(ModelConfig(**config))
+                model.load_state_dict(state)
+                members.append(model.eval())
+            stages.append(Stage(entry["kind"], combine(members).eval()))
         return cls(
             tuple(data["factor"]),
             stages,
@@ -138,6 +146,15 @@ class Enhancer:
             {str(k): float(v) for k, v in data.get("detail_weights", {}).items()},
             None if data.get("sampling") is None else tuple(str(v) for v in data["sampling"]),
         )
+
+
+def _stage_dict(stage: Stage) -> dict:
+    """A stage as saved: its kind, config and first network's weights; the others' weights as ``members``."""
+    first, *others = members_of(stage.model)
+    entry = {"kind": stage.kind, "config": first.config.to_dict(), "state": first.state_dict()}
+    if others:
+        entry["members"] = [m.state_dict() for m in others]
+    return entry
 
 
 def apply_stage(

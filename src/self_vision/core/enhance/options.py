@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...defaults import DEFAULT_SEED, ENHANCE_TIME_BUDGET, GATE_UNCHECKED, MAX_TILE_OUTPUT, SAMPLING, STEP_PSF
+from ...defaults import (
+    DEFAULT_SEED,
+    ENHANCE_TIME_BUDGET,
+    GATE_UNCHECKED,
+    MAX_MEMBERS,
+    MAX_TILE_OUTPUT,
+    MEMBERS,
+    SAMPLING,
+    STEP_PSF,
+)
 from ..errors import UsageError
 from ..fit import TrainSettings
 from ..optics import Optics
@@ -28,6 +37,9 @@ class EnhanceOptions:
     back_projection: int = 10  # rounds of data consistency after the network; 0 = the network alone
     ensemble: bool = False
     seed: int | None = DEFAULT_SEED
+    # Networks per stage (a seed ensemble): each trained as a single run's would be (steps or time budget each,
+    # so N times the training), continuing the run's random sequence; their outputs are averaged.
+    members: int = MEMBERS
     batch_size: int | None = None
     learning_rate: float = 2e-3
     loss: str = "mixed"  # l1, l2, or "mixed": l1 for volume (lateral) stages, l2 for the axial stage
@@ -79,6 +91,14 @@ class EnhanceOptions:
     def sampling_for(self, ndim: int) -> tuple[str, ...]:
         """One sampling model per spatial axis of ``ndim``-D data."""
         return parse_sampling(self.sampling, ndim)
+
+    def check_members(self) -> None:
+        """A one-line :class:`UsageError` unless ``members`` is a whole number from 1 to ``MAX_MEMBERS``."""
+        from ..validate import check_int
+
+        if self.members is None:
+            raise UsageError(f"members None: give a whole number of networks from 1 to {MAX_MEMBERS}")
+        check_int(self.members, "members", "members", minimum=1, maximum=MAX_MEMBERS, what="number of networks")
 
     def settings(self, share: float, stage: str = "volume") -> TrainSettings:
         """Training settings of one stage (``volume`` or ``axial``) given its ``share`` of the budget."""

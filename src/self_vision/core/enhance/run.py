@@ -14,8 +14,10 @@ Two ways to learn (``path``):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -23,11 +25,11 @@ import torch
 from ..degrade import degrade
 from ..devices import resolve_device
 from ..errors import DataError
-from ..events import CancelToken, Event, StageInfo
+from ..events import CancelToken, Event, StageInfo, TrainProgress
 from ..fit import TrainLog
 from ..geometry import output_voxel_size
 from ..intensity import Normalizer
-from ..model import SelfVisionNet
+from ..model import Network, combine
 from ..resolution import ResolutionReport, resolution_report
 from ..validate import check_size, check_volume, parse_factor
 from .check import check_detail_weight, check_enhancer, detail_weights_for
@@ -37,6 +39,8 @@ from .options import EnhanceOptions
 from .planning import gradual_steps, plan_path
 from .selfcheck import SelfCheck, split_holdout
 from .training import train_axial_model, train_volume_model
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -111,6 +115,7 @@ def train_steps(
     factor = parse_factor(factor, volume.ndim)
     check_size(volume.shape, factor, name)
     check_detail_weight(options)
+    options.check_members()
     dev = resolve_device(device)
     path = plan_path(volume.shape, factor, options.path)
     rng = np.random.default_rng(options.seed)
@@ -132,20 +137,28 @@ def train_steps(
         steps = gradual_steps(lateral_factor) if options.gradual else [lateral_factor]
         distinct = list(dict.fromkeys(steps))
         stage_name = "3d" if path == "3d" and factor[0] > 1 else "lateral"
-        models: dict[tuple[int, ...], SelfVisionNet] = {}
+        models: dict[tuple[int, ...], Network] = {}
         for step in distinct:
             label = stage_name if len(distinct) == 1 else f"{stage_name} {'x'.join(map(str, step))}"
-            models[step], logs[label] = yield from train_volume_model(
-                train_parts,
-                step,
-                options,
-                options.settings(share / len(distinct)),
-                dev,
-                rng,
-                label,
-                cancel,
-                lateral_factor,
-            )
+            members = []
+            for k in range(options.members):
+                net, logs[_member_label(label, k)] = yield from _as_member(
+                    train_volume_model(
+                        train_parts,
+                        step,
+                        options,
+                        options.settings(share / len(distinct)),
+                        dev,
+                        rng,
+                        label,
+                        cancel,
+                        lateral_factor,
+                    ),
+                    k,
+                    options.members,
+                )
+                members.append(net)
+            models[step] = combine(members)
         stages += [Stage("volume", models[step]) for step in steps]
         if axial:
             for stage in stages:
@@ -153,10 +166,17 @@ def train_steps(
                 if held_x is not None:
                     held_source = apply_stage(stage, held_source, dev, False, options.max_tile_output)
     if axial:
-        model, logs["axial"], axial_planes = yield from train_axial_model(
-            x, sources, factor, voxel_size, options, options.settings(share, "axial"), dev, rng, cancel
-        )
-        stages.append(Stage("axial", model))
+        members = []
+        for k in range(options.members):
+            net, logs[_member_label("axial", k)], axial_planes = yield from _as_member(
+                train_axial_model(
+                    x, sources, factor, voxel_size, options, options.settings(share, "axial"), dev, rng, cancel
+                ),
+                k,
+                options.members,
+            )
+            members.append(net)
+        stages.append(Stage("axial", combine(members)))
 
     sampling = options.sampling_for(volume.ndim)
     enhancer = Enhancer(factor, stages, options.operator, options.psf_sigma, options.back_projection, sampling=sampling)
@@ -170,6 +190,28 @@ def train_steps(
         apply_decision(enhancer, gate)
         yield StageInfo("gate", gate.summary())
     return Trained(enhancer, normalizer, factor, logs, check, gate)
+
+
+def _member_label(label: str, k: int) -> str:
+    """The training log's key of network ``k`` (0-based) of a stage: the stage's own label for the first."""
+    return label if k == 0 else f"{label} #{k + 1}"
+
+
+def _as_member(training: Generator[Event, None, T], k: int, count: int) -> Generator[Event, None, T]:
+    """Forward the training events of network ``k`` (0-based) of ``count`` of a stage: when there are several,
+    its messages end "(network k+1 of count)" and its steps carry the stage :func:`_member_label`."""
+    if count == 1:
+        return (yield from training)
+    while True:
+        try:
+            event = next(training)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(event, StageInfo):
+            event = StageInfo(event.stage, f"{event.message} (network {k + 1} of {count})")
+        elif isinstance(event, TrainProgress):
+            event = dataclasses.replace(event, stage=_member_label(event.stage, k))
+        yield event
 
 
 def enhance_steps(

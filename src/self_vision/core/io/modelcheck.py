@@ -27,13 +27,15 @@ _ENHANCER_KEYS = {
     "stages",
 }
 _ENHANCER_REQUIRED = {"format", "factor", "operator", "psf_sigma", "back_projection", "stages"}
-_STAGE_KEYS = {"kind", "config", "state"}
+_STAGE_KEYS = {"kind", "config", "state", "members"}
+_STAGE_REQUIRED = {"kind", "config", "state"}
 _CONFIG_KEYS = {"factor", "features", "shrink", "mapping", "groups", "shrink_kernel", "residual", "fnsm", "extra"}
 _DENOISER_KEYS = {"format", "config", "state"}
 _DENOISER_CONFIG_KEYS = {"ndim", "features", "depth", "fnsm", "spacing", "mode"}
 _RESIDUALS = ("cubic", "linear", "none")
-#: The newest enhancement-model format this version reads (what ``Enhancer.to_dict`` writes).
-MODEL_VERSION = 1
+#: The newest enhancement-model format this version reads (what ``Enhancer.to_dict`` writes for a model whose
+#: stages average several networks; 1, the format before that, for one network per stage).
+MODEL_VERSION = 2
 
 
 def _bad(where: str, what: str) -> DataError:
@@ -134,7 +136,7 @@ def check_enhancer_payload(data: Any, where: str = "model") -> dict:
     combined = [1] * len(factor)
     for i, entry in enumerate(stages):
         at = f"{where} stage {i}"
-        _keys(at, entry, _STAGE_KEYS, _STAGE_KEYS, "stage")
+        _keys(at, entry, _STAGE_KEYS, _STAGE_REQUIRED, "stage")
         config = _keys(at, entry["config"], _CONFIG_KEYS, {"factor"}, "config")
         kind = entry["kind"]
         if kind == "volume":
@@ -166,6 +168,11 @@ def check_enhancer_payload(data: Any, where: str = "model") -> dict:
         with torch.device("meta"):
             net = SelfVisionNet(ModelConfig(**built))
         _check_state(at, entry["state"], net)
+        others = entry.get("members", [])
+        if not isinstance(others, list) or len(others) > defaults.MAX_MEMBERS - 1:
+            raise _bad(at, f"members is not a list of at most {defaults.MAX_MEMBERS - 1} networks")
+        for k, state in enumerate(others, start=2):
+            _check_state(f"{at} network {k}", state, net)
     if tuple(combined) != factor:
         raise _bad(where, f"its factor {factor} contradicts its stages, which multiply to {tuple(combined)}")
     if math.prod(factor) == 1:
