@@ -70,6 +70,11 @@ MAX_MODEL_KERNEL = 7
 MAX_MODEL_STAGES = 8
 #: Networks per stage a run may train or a model file may hold.
 MAX_MEMBERS = 16
+#: Networks an axial stage must average for a pass of the z check at a finer step to confirm it (below:
+#: unconfirmed). One network's true gain varies between seeds more than that check can tell (correlation about
+#: 0.2 over 25 seeds); the mean of 4 varied about half as much and lost on none of the 28 confocal runs
+#: measured; on the widefield nucleus it loses and the check vetoed it (docs/benchmarks.md, "Several networks").
+FINER_CONFIRM_MEMBERS = 4
 MAX_DENOISER_FEATURES = 256
 MAX_DENOISER_DEPTH = 32
 #: Seconds to wait for a dask scheduler to accept the connection and answer (each).

@@ -242,6 +242,8 @@ def test_the_verdict_says_when_the_gate_returned_a_classical_result():
         "network (lateral) + cubic (axial)",
     )
     assert gate_note(mixed) == "; returned network (lateral) + cubic (axial)"
+    thin = GateDecision({"axial": "unconfirmed"}, {"axial": False}, "cubic", needs_members=True)
+    assert gate_note(thin) == "; returned cubic, not the network (Advanced ▸ Networks 4 lets the z check confirm it)"
 
 
 def test_the_assumed_axial_blur_is_said_in_plain_words():

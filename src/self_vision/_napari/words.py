@@ -6,6 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ..defaults import FINER_CONFIRM_MEMBERS
+
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
@@ -201,9 +203,14 @@ def gate_note(gate: Any) -> str:
     """``; returned back-projection, not the network`` when the gate replaced the network's result, else ``""``."""
     if gate is None or not gate.fell_back:
         return ""
+    hint = (
+        f" (Advanced ▸ Networks {FINER_CONFIRM_MEMBERS} lets the z check confirm it)"
+        if getattr(gate, "needs_members", False)
+        else ""
+    )
     if " + " in gate.returned:
-        return f"; returned {gate.returned}"
-    return f"; returned {gate.returned}, not the network"
+        return f"; returned {gate.returned}{hint}"
+    return f"; returned {gate.returned}, not the network{hint}"
 
 
 def user_message(err: BaseException) -> str:

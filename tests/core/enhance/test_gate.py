@@ -1,12 +1,14 @@
 """The gate: the network's result only where the held-out check shows a confident gain over classical."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy import ndimage
 
 from self_vision.core.bootstrap import block_sse, gain_interval
 from self_vision.core.degrade import cubic_upsample
-from self_vision.core.enhance.gate import decide
+from self_vision.core.enhance.gate import FINER_CONFIRM_MEMBERS, decide
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.run import enhance_steps
 from self_vision.core.enhance.selfcheck import SelfCheck
@@ -20,13 +22,14 @@ class _Groups:
     factor: tuple[int, ...] = ()
     sampling: tuple[str, ...] | None = None
 
-    def __init__(self, labels):
+    def __init__(self, labels, members=1):
         self.labels = labels
         self.back_projection = 10
         self.detail_weights = {}
+        self.members = members  # networks each stage averages
 
     def groups(self):
-        return [(label, [], ()) for label in self.labels]
+        return [(label, [SimpleNamespace(members=self.members)], ()) for label in self.labels]
 
 
 def _check(intervals, cubic=None, bp=None):
@@ -133,6 +136,30 @@ def test_z_checked_at_a_finer_step_judges_alone_and_cannot_confirm():
     # checked at the whole factor, the planes still have their say
     whole = SelfCheck(**{**finer.__dict__, "check_factors": {"axial": (4, 1, 1)}})
     assert decide(enhancer, whole, EnhanceOptions()).verdicts == {"axial": "rejected"}
+
+
+def test_z_at_a_finer_step_confirms_the_mean_of_enough_networks():
+    # one network's gain varies between seeds more than that check can tell; the mean of 4 it may confirm
+    finer = _check({"axial": (0.9, 0.4, 1.5)})
+    finer = SelfCheck(
+        **{**finer.__dict__, "plane_intervals": {"axial": (-0.5, -0.9, -0.1)}, "check_factors": {"axial": (2, 1, 1)}}
+    )
+    one = _Groups(["axial"])
+    one.factor = (4, 1, 1)
+    told = decide(one, finer, EnhanceOptions())
+    assert told.verdicts == {"axial": "unconfirmed"} and told.needs_members
+    assert "--members 4 lets it confirm" in told.summary()
+    four = _Groups(["axial"], members=FINER_CONFIRM_MEMBERS)
+    four.factor = (4, 1, 1)
+    kept = decide(four, finer, EnhanceOptions())
+    assert kept.verdicts == {"axial": "confirmed"} and kept.returned == "network" and not kept.needs_members
+    failing = SelfCheck(**{**finer.__dict__, "intervals": {"axial": (0.6, -0.2, 1.4)}})
+    assert decide(four, failing, EnhanceOptions()).verdicts == {"axial": "rejected"}  # the veto stays
+    # without a finer check (lateral planes only) more networks change nothing
+    planes_only = SelfCheck(**{**finer.__dict__, "intervals": {}, "plane_intervals": {"axial": (0.5, 0.2, 0.9)}})
+    lone = decide(four, planes_only, EnhanceOptions())
+    assert lone.verdicts == {"axial": "unconfirmed"} and not lone.needs_members
+    assert "--members" not in lone.summary()
 
 
 def test_a_step_sampled_input_falls_back_to_cubic():

@@ -15,11 +15,13 @@ rejected the run returns the better classical result (cubic, or back-projection 
 A stack too thin for that z check but with ``g * 4`` slices for a proper divisor ``g`` of the axial factor is
 checked in z at that finer step (:mod:`.zcheck`: x4 checked by degrading z x2), and there the z measurement
 judges alone (the held-out lateral planes, which read -0.16 to -1.26 dB on the confocal cases that gain +0.56
-and +2.35, are only reported). It may reject but not confirm: a pass is *unconfirmed*. Over 25 seeds per
-protocol on the confocal x4 it is unbiased on average but tied to each seed's true gain only loosely
+and +2.35, are only reported). For one network it may reject but not confirm: a pass is *unconfirmed*. Over 25 seeds
+per protocol on the confocal x4 it is unbiased on average but tied to each seed's true gain only loosely
 (correlation about 0.2): confirming on a pass returned a -0.16 dB loss (seed 1), and a +0.5 dB bar on its
 interval's lower end, tested before adoption, a -0.69 dB loss (seed 18); docs/benchmarks.md, "A +0.5 dB bar"
-and "z at a finer step".
+and "z at a finer step". A stage that averages ``FINER_CONFIRM_MEMBERS`` (4) networks or more varies much less
+between seeds, and there a pass confirms (the rule passed a test written before its runs: docs/benchmarks.md,
+"Several networks per stage"); ``needs_members`` tells the user when more networks would let it.
 
 The held-out lateral planes alone may reject but not confirm: a thin stack's axial stage (z cannot be degraded
 once more) that passes on them is *unconfirmed*. Measured over every benchmark table (400 and 1,500 steps, both
@@ -43,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ...defaults import FINER_CONFIRM_MEMBERS
 from ..errors import UsageError
 from .enhancer import Enhancer
 from .options import EnhanceOptions
@@ -71,6 +74,8 @@ class GateDecision:
     keep_network: bool = False
     #: the network alone beat it with back-projection on every held-out measurement: rounds set to 0
     back_projection_dropped: bool = False
+    #: an axial stage passed the z check at a finer step but averages too few networks for it to confirm
+    needs_members: bool = False
 
     @property
     def fell_back(self) -> bool:
@@ -92,8 +97,13 @@ class GateDecision:
         if self.fell_back and "unconfirmed" in self.verdicts.values():
             return (
                 f"gate: {parts}; returned {self.returned} (z is too thin to check the axial stage at its factor: "
-                "held-out lateral planes, or z at a finer step, can reject a gain but not confirm one; "
-                "--gate-unchecked network keeps it)"
+                + (
+                    f"z at a finer step passed, but confirms only the mean of {FINER_CONFIRM_MEMBERS} or more "
+                    f"networks: --members {FINER_CONFIRM_MEMBERS} lets it confirm, "
+                    if self.needs_members
+                    else "held-out lateral planes can reject a gain but not confirm one; "
+                )
+                + "--gate-unchecked network keeps it)"
             ) + (self._bp_note() if any(self.kept.values()) else "")
         if self.fell_back:
             return f"gate: {parts}; returned {self.returned} (the network did not beat it with confidence)" + (
@@ -123,6 +133,7 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
         measured = (check.intervals, check.plane_intervals)
     verdicts: dict[str, str] = {}
     kept: dict[str, bool] = {}
+    needs_members = False
     for label in labels:
         evidence = [found[label] for found in measured if label in found]
         finer = label == "axial" and check is not None and checked_finer(check, enhancer.factor)
@@ -132,9 +143,11 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
             verdicts[label] = "unchecked"
         elif not all(low > 0 and gain >= MIN_GAIN_DB for gain, low, _ in evidence):
             verdicts[label] = "rejected"
-        else:  # the held-out lateral planes alone may veto a gain but not confirm one (module docstring)
-            # and neither may z at a finer step: too loosely tied to the true gain (r ~ 0.2 over 25 seeds)
-            verdicts[label] = "confirmed" if label in measured[0] and not finer else "unconfirmed"
+        else:  # the held-out lateral planes alone may veto a gain but not confirm one (module docstring),
+            # nor may z at a finer step for fewer than FINER_CONFIRM_MEMBERS networks (too loose: r ~ 0.2)
+            confirms = not finer or members(enhancer, label) >= FINER_CONFIRM_MEMBERS
+            verdicts[label] = "confirmed" if label in measured[0] and confirms else "unconfirmed"
+            needs_members = needs_members or not confirms
         keep = verdicts[label] == "confirmed" or (verdicts[label] in UNVERIFIED and options.gate_unchecked == "network")
         kept[label] = keep or options.keep_network
     if all(kept.values()):
@@ -143,7 +156,15 @@ def decide(enhancer: Enhancer, check: SelfCheck | None, options: EnhanceOptions)
         returned = "cubic" if _point_sampled(enhancer) else _best_classical(check)
     else:
         returned = " + ".join(f"{'network' if kept[k] else 'cubic'} ({k})" for k in labels)
-    return GateDecision(verdicts, kept, returned, options.keep_network, drop and returned not in CLASSICAL)
+    return GateDecision(
+        verdicts, kept, returned, options.keep_network, drop and returned not in CLASSICAL, needs_members
+    )
+
+
+def members(enhancer: Enhancer, label: str) -> int:
+    """Networks the stage group ``label`` averages (the fewest over its stages; 1 for a single network)."""
+    counts = [getattr(s, "members", 1) for name, stages, _ in enhancer.groups() if name == label for s in stages]
+    return min(counts, default=1)
 
 
 def checked_finer(check: SelfCheck, factor: Sequence[int]) -> bool:
