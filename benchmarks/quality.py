@@ -207,6 +207,7 @@ def run_case(
             result.normalizer.inverse(net_only),
             result.train_seconds,
         )
+        rows[-1]["steps"] = {stage: log.steps for stage, log in result.logs.items()}  # a time budget's share
         check = result.self_check
         full = f"{prefix}network + back-projection"
         if config_options.detail_weight != "auto":

@@ -6,14 +6,27 @@ Change a default here and every face follows.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 #: Seconds of training for one enhancement run when neither steps nor a time budget is given.
 ENHANCE_TIME_BUDGET = 40.0
 #: Seconds of training for one denoising run when neither steps nor a time budget is given.
 DENOISE_TIME_BUDGET = 30.0
 #: Seconds of training of the headless demo (``self-vision demo``, ``make demo``).
 DEMO_TIME_BUDGET = 30.0
-#: The dock's presets: name -> seconds of training.
-PRESETS = {"Fast": 15.0, "Balanced": ENHANCE_TIME_BUDGET, "Best": 120.0}
+
+
+class Preset(NamedTuple):
+    """One of the dock's Quality choices."""
+
+    seconds: float  #: training time of each network
+    networks: int  #: networks averaged per enhancement stage (EnhanceOptions.members)
+
+
+#: The dock's presets. Best averages 4 networks of 30 s (the same 120 s of training as one network of 120 s):
+#: steadier, better on average and, on a thin stack, what the gate needs to confirm the axial stage
+#: (docs/benchmarks.md, "The Best preset").
+PRESETS = {"Fast": Preset(15.0, 1), "Balanced": Preset(ENHANCE_TIME_BUDGET, 1), "Best": Preset(30.0, 4)}
 #: The seed a run uses when none is given (the same input and settings give the same output).
 DEFAULT_SEED = 0
 #: Networks trained per stage (a seed ensemble: each one as a single run would be, from the run's random

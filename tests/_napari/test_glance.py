@@ -243,7 +243,9 @@ def test_the_verdict_says_when_the_gate_returned_a_classical_result():
     )
     assert gate_note(mixed) == "; returned network (lateral) + cubic (axial)"
     thin = GateDecision({"axial": "unconfirmed"}, {"axial": False}, "cubic", needs_members=True)
-    assert gate_note(thin) == "; returned cubic, not the network (Advanced ▸ Networks 4 lets the z check confirm it)"
+    assert gate_note(thin) == (
+        "; returned cubic, not the network (Quality Best, or Advanced ▸ Networks 4, lets the z check confirm it)"
+    )
 
 
 def test_the_assumed_axial_blur_is_said_in_plain_words():

@@ -105,11 +105,35 @@ def test_the_networks_spin_reaches_the_run_and_its_time(widget_and_viewer, image
 
     widget, _, _ = widget_and_viewer
     settings = widget.settings
-    assert widget.members_spin.value() == 1 and enhance_options(settings).members == 1
+    assert widget.networks_spin.value() == 0 and widget.networks_spin.text() == "as Quality"
+    assert settings.preset == "Balanced" and enhance_options(settings).members == 1
     one = build_request(settings, image_layer).budget
-    widget.members_spin.setValue(3)
+    widget.networks_spin.setValue(3)
     assert enhance_options(settings).members == 3
     assert build_request(settings, image_layer).budget == pytest.approx(3 * one)  # each network: the whole budget
-    widget.members_spin.setValue(99)  # the spin box keeps it within what the core accepts
-    assert settings.members == 16
-    widget.members_spin.setValue(1)
+    widget.networks_spin.setValue(99)  # the spin box keeps it within what the core accepts
+    assert settings.networks == 16 and enhance_options(settings).members == 16
+    widget.networks_spin.setValue(0)
+
+
+def test_the_best_preset_averages_enough_networks_to_confirm_z(widget_and_viewer, image_layer):
+    from self_vision._napari.request import build_request, enhance_options
+    from self_vision._napari.settings import PRESETS
+    from self_vision.defaults import FINER_CONFIRM_MEMBERS
+
+    widget, _, _ = widget_and_viewer
+    settings = widget.settings
+    widget.preset_box.setCurrentText("Best")
+    best = PRESETS["Best"]
+    assert best.networks >= FINER_CONFIRM_MEMBERS  # the gate's hint names Best as the way to confirm z
+    options = enhance_options(settings)
+    assert (options.members, options.time_budget) == (best.networks, best.seconds)
+    assert build_request(settings, image_layer).budget == pytest.approx(best.networks * best.seconds)
+    widget.networks_spin.setValue(1)  # an explicit choice overrides the preset's
+    assert enhance_options(settings).members == 1
+    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds)
+    settings.mode = "denoise"  # denoising trains one network whatever the preset
+    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds)
+    settings.mode = "enhance"
+    widget.networks_spin.setValue(0)
+    widget.preset_box.setCurrentText("Balanced")

@@ -13,6 +13,7 @@ from self_vision._napari.worker import TrainBatch
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.enhance.run import enhance_steps
 from self_vision.core.events import run_to_end
+from self_vision.defaults import Preset
 
 pytestmark = pytest.mark.qt
 
@@ -22,7 +23,7 @@ PROBE_MS = 20
 
 def test_event_loop_keeps_ticking_during_a_run(widget_and_viewer, image_layer, qtbot, quick, monkeypatch):
     widget, _, _ = widget_and_viewer
-    monkeypatch.setitem(settings_module.PRESETS, "Fast", BUDGET)
+    monkeypatch.setitem(settings_module.PRESETS, "Fast", Preset(BUDGET, 1))
     widget.preset_box.setCurrentText("Fast")
     quick(widget, steps=0)
     ticks: list[float] = []

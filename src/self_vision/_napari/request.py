@@ -33,7 +33,7 @@ def enhance_options(settings: DockSettings, mode: str | None = None) -> Any:
         ensemble=settings.ensemble,
         uncertainty=settings.uncertainty and mode == "enhance",
         seed=None if settings.seed < 0 else settings.seed,
-        members=settings.members,
+        members=settings.members(),
         back_projection=settings.back_projection,
         max_tile_output=settings.tile_mvox * 2**20,
         precision=settings.precision,
@@ -98,6 +98,17 @@ def output_path(settings: DockSettings, layer: Any) -> str:
     return settings.output.strip() or layers.default_output(layer, layer_factor(settings, layer))
 
 
+def run_budget(settings: DockSettings, mode: str) -> float | None:
+    """Seconds of training a run of ``mode`` takes (None: a step count): the budget once for each network of
+    an enhancement stage and once more for a denoising one."""
+    seconds = settings.time_budget()
+    if seconds is None:
+        return None
+    networks = settings.members() if mode in ("enhance", "denoise+enhance") else 0
+    denoisers = 1 if mode in ("denoise", "denoise+enhance") else 0
+    return seconds * (networks + denoisers)
+
+
 def build_request(
     settings: DockSettings, layer: Any, point: Sequence[float] | None = None, model: Any = None
 ) -> RunContext:
@@ -110,9 +121,7 @@ def build_request(
         return sim_request(settings, layer)
     # a loaded model trains nothing, but its inference reads the tile size, precision and ensemble from here
     options = enhance_options(settings, mode)
-    budget = None if model is not None else settings.time_budget()
-    if budget is not None:  # a budget per network of an enhancement stage, one to denoise
-        budget *= settings.members * (mode in ("enhance", "denoise+enhance")) + (mode in ("denoise", "denoise+enhance"))
+    budget = None if model is not None else run_budget(settings, mode)
     device = settings.device or "auto"
     if is_blockwise(settings, layer, model):
         factor = tuple(model.factor) if model is not None else layer_factor(settings, layer)

@@ -17,7 +17,7 @@ from ..core.sampling import parse_sampling
 
 _Z, _Y, _X = parse_sampling(defaults.SAMPLING, 3)
 
-#: Quality presets: label -> seconds of training.
+#: Quality presets: label -> seconds of training per network and networks per stage.
 PRESETS = dict(defaults.PRESETS)
 #: Run modes: label -> ``RunRequest.mode``.
 MODES = {
@@ -79,7 +79,7 @@ class DockSettings:
     ensemble: bool = False
     uncertainty: bool = False
     seed: int = defaults.DEFAULT_SEED  # the product's fixed default; -1 = a different seed every run
-    members: int = defaults.MEMBERS  # networks per stage, averaged (EnhanceOptions.members)
+    networks: int = 0  # networks per stage, averaged (EnhanceOptions.members); 0 = as the Quality preset
     back_projection: int = 10
     tile_mvox: int = defaults.MAX_TILE_OUTPUT // 2**20  # largest inference tile, in millions of output voxels
     precision: str = "auto"
@@ -98,8 +98,15 @@ class DockSettings:
     advanced_open: bool = False
 
     def time_budget(self) -> float | None:
-        """Seconds of training of one stage group (None when a step count is set)."""
-        return None if self.steps else PRESETS.get(self.preset, defaults.ENHANCE_TIME_BUDGET)
+        """Seconds of training of one network of a stage group (None when a step count is set)."""
+        return None if self.steps else self._preset().seconds
+
+    def members(self) -> int:
+        """Networks per enhancement stage: the Advanced choice, else the Quality preset's."""
+        return self.networks or self._preset().networks
+
+    def _preset(self) -> defaults.Preset:
+        return PRESETS.get(self.preset, PRESETS["Balanced"])
 
     def sampling(self) -> str:
         """The core's sampling text, e.g. ``z=point,xy=area``."""

@@ -43,7 +43,7 @@ _CONTROLS = {
         "ensemble_check",
         "uncertainty_check",
         "seed_spin",
-        "members_spin",
+        "networks_spin",
         "backproj_spin",
         "tile_spin",
         "precision_box",

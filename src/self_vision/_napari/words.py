@@ -199,12 +199,25 @@ def verdict(check: Any, skipped: str | None = None) -> str:
     )
 
 
+def preset_tip(presets: dict[str, Any]) -> str:
+    """The Quality box's tooltip, from the presets (seconds per network, networks)."""
+    parts = [
+        f"{name} {p.seconds:g} s" if p.networks == 1 else f"{name} {p.networks} networks × {p.seconds:g} s"
+        for name, p in presets.items()
+    ]
+    return (
+        f"How long to learn: {', '.join(parts)} of training (per stage group). Longer usually helps large images"
+        " and large factors; several networks, averaged, are steadier, and on a thin stack they are what the"
+        f" self-check needs to confirm the added z detail ({FINER_CONFIRM_MEMBERS} or more)"
+    )
+
+
 def gate_note(gate: Any) -> str:
     """``; returned back-projection, not the network`` when the gate replaced the network's result, else ``""``."""
     if gate is None or not gate.fell_back:
         return ""
     hint = (
-        f" (Advanced ▸ Networks {FINER_CONFIRM_MEMBERS} lets the z check confirm it)"
+        f" (Quality Best, or Advanced ▸ Networks {FINER_CONFIRM_MEMBERS}, lets the z check confirm it)"
         if getattr(gate, "needs_members", False)
         else ""
     )

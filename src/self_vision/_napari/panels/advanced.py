@@ -17,7 +17,7 @@ ENHANCE_ONLY = (
     "sampling_z_box",
     "sampling_xy_box",
     "ensemble_check",
-    "members_spin",
+    "networks_spin",
     "backproj_spin",
     "precision_box",
     "na_spin",
@@ -100,15 +100,17 @@ class AdvancedPanel(QWidget):
         )
         bind_spin(self.seed_spin, settings, "seed")
         form.addRow("Seed", self.seed_spin)
-        self.members_spin = spin(
-            1,
+        self.networks_spin = spin(
+            0,
             MAX_MEMBERS,
-            "Networks trained and averaged per step. One network's result depends on its random start (on a test"
-            " stack the gain over cubic varied by 2 dB between seeds); the mean of 4 is steadier and on average"
-            " better. Each network trains as long as one would: 4 take 4 times as long",
+            "Networks trained and averaged per step ('as Quality': 4 for Best, else 1). One network's result"
+            " depends on its random start (on a test stack the gain over cubic varied by 2 dB between seeds); the"
+            " mean of 4 is steadier and on average better, and lets the self-check confirm a thin stack's z. Each"
+            " network trains as long as the Quality (or Steps) says: 4 take 4 times as long",
+            special="as Quality",
         )
-        bind_spin(self.members_spin, settings, "members")
-        form.addRow("Networks", self.members_spin)
+        bind_spin(self.networks_spin, settings, "networks")
+        form.addRow("Networks", self.networks_spin)
         self.backproj_spin = spin(
             0,
             100,

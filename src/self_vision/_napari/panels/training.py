@@ -25,8 +25,7 @@ class RunPanel(QWidget):
         form = self.form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         self.preset_box = QComboBox(
-            toolTip="How long to learn: Fast 15 s, Balanced 40 s, Best 120 s of training (per stage group)."
-            " Longer usually helps large images and large factors"
+            toolTip=words.preset_tip(PRESETS)
         )
         bind_combo(self.preset_box, settings, "preset", {name: name for name in PRESETS})
         form.addRow("Quality", self.preset_box)
