@@ -206,8 +206,8 @@ def preset_tip(presets: dict[str, Any]) -> str:
         for name, p in presets.items()
     ]
     return (
-        f"How long to learn: {', '.join(parts)} of training (per stage group). Longer usually helps large images"
-        " and large factors; several networks, averaged, are steadier, and on a thin stack they are what the"
+        f"How long to learn: {', '.join(parts)} of training (per stage group). Several networks, averaged, are"
+        " steadier and on average better than one trained as long, and on a thin stack they are what the"
         f" self-check needs to confirm the added z detail ({FINER_CONFIRM_MEMBERS} or more)"
     )
 
