@@ -19,14 +19,19 @@ DEMO_TIME_BUDGET = 30.0
 class Preset(NamedTuple):
     """One of the dock's Quality choices."""
 
-    seconds: float  #: training time of each network
-    networks: int  #: networks averaged per enhancement stage (EnhanceOptions.members)
+    seconds: float  #: training time of a stage group (a denoiser or SIM run trains one network for all of it)
+    networks: int  #: networks averaged per enhancement stage (EnhanceOptions.members), sharing ``seconds``
+
+    @property
+    def per_network(self) -> float:
+        """Seconds of each enhancement network."""
+        return self.seconds / self.networks
 
 
-#: The dock's presets. Best averages 4 networks of 30 s (the same 120 s of training as one network of 120 s):
-#: steadier, better on average and, on a thin stack, what the gate needs to confirm the axial stage
-#: (docs/benchmarks.md, "The Best preset").
-PRESETS = {"Fast": Preset(15.0, 1), "Balanced": Preset(ENHANCE_TIME_BUDGET, 1), "Best": Preset(30.0, 4)}
+#: The dock's presets. Best's 120 s train 4 enhancement networks of 30 s, averaged (it was one network of
+#: 120 s): steadier, better on average and, on a thin stack, what the gate needs to confirm the axial stage
+#: (docs/benchmarks.md, "The Best preset"); denoising and SIM train one network for the 120 s.
+PRESETS = {"Fast": Preset(15.0, 1), "Balanced": Preset(ENHANCE_TIME_BUDGET, 1), "Best": Preset(120.0, 4)}
 #: The seed a run uses when none is given (the same input and settings give the same output).
 DEFAULT_SEED = 0
 #: Networks trained per stage (a seed ensemble: each one as a single run would be, from the run's random

@@ -127,13 +127,14 @@ def test_the_best_preset_averages_enough_networks_to_confirm_z(widget_and_viewer
     best = PRESETS["Best"]
     assert best.networks >= FINER_CONFIRM_MEMBERS  # the gate's hint names Best as the way to confirm z
     options = enhance_options(settings)
-    assert (options.members, options.time_budget) == (best.networks, best.seconds)
-    assert build_request(settings, image_layer).budget == pytest.approx(best.networks * best.seconds)
-    widget.networks_spin.setValue(1)  # an explicit choice overrides the preset's
+    assert (options.members, options.time_budget) == (best.networks, best.seconds / best.networks)
+    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds)  # 4 x 30 s: Best's 120 s
+    widget.networks_spin.setValue(1)  # an explicit choice overrides the preset's; each network keeps its time
     assert enhance_options(settings).members == 1
-    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds)
-    settings.mode = "denoise"  # denoising trains one network whatever the preset
-    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds)
+    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds / best.networks)
+    settings.mode = "denoise"  # denoising trains one network for the preset's whole time
+    context = build_request(settings, image_layer)
+    assert context.budget == pytest.approx(best.seconds) and context.request.denoise_options.time_budget == best.seconds
     settings.mode = "enhance"
     widget.networks_spin.setValue(0)
     widget.preset_box.setCurrentText("Balanced")

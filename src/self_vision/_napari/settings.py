@@ -98,7 +98,11 @@ class DockSettings:
     advanced_open: bool = False
 
     def time_budget(self) -> float | None:
-        """Seconds of training of one network of a stage group (None when a step count is set)."""
+        """Seconds of training of each enhancement network of a stage group (None when a step count is set)."""
+        return None if self.steps else self._preset().per_network
+
+    def train_seconds(self) -> float | None:
+        """Seconds of training of a one-network run (denoising, SIM), the preset's whole time (None: steps)."""
         return None if self.steps else self._preset().seconds
 
     def members(self) -> int:

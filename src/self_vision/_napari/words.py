@@ -202,11 +202,12 @@ def verdict(check: Any, skipped: str | None = None) -> str:
 def preset_tip(presets: dict[str, Any]) -> str:
     """The Quality box's tooltip, from the presets (seconds per network, networks)."""
     parts = [
-        f"{name} {p.seconds:g} s" if p.networks == 1 else f"{name} {p.networks} networks × {p.seconds:g} s"
+        f"{name} {p.seconds:g} s"
+        + ("" if p.networks == 1 else f" (enhancing: {p.networks} networks × {p.per_network:g} s, averaged)")
         for name, p in presets.items()
     ]
     return (
-        f"How long to learn: {', '.join(parts)} of training (per stage group). Several networks, averaged, are"
+        f"How long to learn (per stage group): {', '.join(parts)}. Several networks, averaged, are"
         " steadier and on average better than one trained as long, and on a thin stack they are what the"
         f" self-check needs to confirm the added z detail ({FINER_CONFIRM_MEMBERS} or more)"
     )
