@@ -17,7 +17,7 @@ from ..core.sampling import parse_sampling
 
 _Z, _Y, _X = parse_sampling(defaults.SAMPLING, 3)
 
-#: Quality presets: label -> seconds of training per network and networks per stage.
+#: Quality presets: label -> seconds of training of a stage group and the enhancement networks sharing them.
 PRESETS = dict(defaults.PRESETS)
 #: Run modes: label -> ``RunRequest.mode``.
 MODES = {
