@@ -358,7 +358,13 @@ def main() -> None:
         "--step-psf", type=float, default=None, help="EnhanceOptions.step_psf (PSF sigma in output voxels on step axes)"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
-    parser.add_argument("--members", type=int, default=1, help="networks per stage, averaged (EnhanceOptions.members)")
+    parser.add_argument(
+        "--members",
+        type=int,
+        default=None,
+        help="networks per stage, averaged, sharing its budget (EnhanceOptions.members; default: the product's)",
+    )
+    parser.add_argument("--axial-members", type=int, default=None, help="EnhanceOptions.axial_members")
     parser.add_argument(
         "--peer", action="store_true", help="add CARE isotropic on axial-only cases (needs `make care-env`)"
     )
@@ -370,7 +376,8 @@ def main() -> None:
     noise = None if not args.noise else tuple(float(v) for v in args.noise.split(","))
     limits = {"time_budget": None if args.steps else args.budget, "steps": args.steps}
     common = {"operator": args.operator, "seed": args.seed, "sampling": args.protocol, **limits}
-    common["members"] = args.members
+    common["members"] = args.members or None
+    common["axial_members"] = args.axial_members
     if args.step_psf is not None:
         common["step_psf"] = args.step_psf
     if args.optics:
@@ -386,7 +393,7 @@ def main() -> None:
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M')} on {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} threads, torch {torch.__version__}; protocol {args.protocol}, noise {noise}, "
-        f"members {args.members}"
+        f"members {args.members}, axial members {args.axial_members}"
     )
     print(
         "| volume | factor | method | PSNR | SSIM | PSNR fg | SSIM fg | Δ PSNR vs cubic | 95 % CI | train s "

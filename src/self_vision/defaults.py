@@ -19,25 +19,26 @@ DEMO_TIME_BUDGET = 30.0
 class Preset(NamedTuple):
     """One of the dock's Quality choices."""
 
-    seconds: float  #: training time of a stage group (a denoiser or SIM run trains one network for all of it)
-    networks: int  #: networks averaged per enhancement stage (EnhanceOptions.members), sharing ``seconds``
-
-    @property
-    def per_network(self) -> float:
-        """Seconds of each enhancement network."""
-        return self.seconds / self.networks
+    seconds: float  #: training time of a run (a denoiser or SIM run trains one network for all of it)
+    #: networks the axial stage averages (EnhanceOptions.axial_members), sharing its time; None: AXIAL_MEMBERS
+    axial_networks: int | None
 
 
-#: The dock's presets. Best's 120 s train 4 enhancement networks of 30 s, averaged (it was one network of
-#: 120 s): steadier, better on average and, on a thin stack, what the gate needs to confirm the axial stage
-#: (docs/benchmarks.md, "The Best preset"); denoising and SIM train one network for the 120 s.
-PRESETS = {"Fast": Preset(15.0, 1), "Balanced": Preset(ENHANCE_TIME_BUDGET, 1), "Best": Preset(120.0, 4)}
+#: The dock's presets. Balanced is the core's default (40 s; the axial stage averages AXIAL_MEMBERS networks of
+#: 10 s). Best gives the axial stage 12 networks of 10 s (was 4 of 30 s, and before that one of 120 s): on
+#: the confocal nucleus x4 the mean of more short networks beat fewer long ones (docs/benchmarks.md, "Four
+#: axial networks by default"). Fast has time for one. Lateral stages train one network for their share.
+PRESETS = {"Fast": Preset(15.0, 1), "Balanced": Preset(ENHANCE_TIME_BUDGET, None), "Best": Preset(120.0, 12)}
 #: The seed a run uses when none is given (the same input and settings give the same output).
 DEFAULT_SEED = 0
-#: Networks trained per stage (a seed ensemble: each one as a single run would be, from the run's random
-#: sequence, their outputs averaged). 1: one network. More cut the seed-to-seed spread of a zero-shot fit
-#: (docs/benchmarks.md, "Several networks per stage") and multiply the training time.
-MEMBERS = 1
+#: Networks trained per stage when none is asked (a seed ensemble from the run's random sequence, their
+#: outputs averaged; the stage's training time is shared by them, an exact step count is each one's).
+#: The axial stage averages 4: at the same 40 s, 4 networks of 10 s beat one of 40 s on the confocal nucleus
+#: x4 axial on every seed measured, and the mean of 4 is what the gate's z check at a finer step can confirm
+#: (docs/benchmarks.md, "Four axial networks by default"). Volume (lateral) stages keep one: a quarter of
+#: the steps made their networks worse. Inference applies every network, so the axial stage costs 4x there.
+VOLUME_MEMBERS = 1
+AXIAL_MEMBERS = 4
 
 #: Largest upsampling factor per axis the core accepts.
 MAX_FACTOR = 16

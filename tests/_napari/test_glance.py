@@ -244,7 +244,8 @@ def test_the_verdict_says_when_the_gate_returned_a_classical_result():
     assert gate_note(mixed) == "; returned network (lateral) + cubic (axial)"
     thin = GateDecision({"axial": "unconfirmed"}, {"axial": False}, "cubic", needs_members=True)
     assert gate_note(thin) == (
-        "; returned cubic, not the network (Quality Best, or Advanced ▸ Networks 4, lets the z check confirm it)"
+        "; returned cubic, not the network"
+        " (Quality Balanced or Best, or Advanced ▸ Networks 4, lets the z check confirm it)"
     )
 
 

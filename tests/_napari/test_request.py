@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from self_vision.defaults import AXIAL_MEMBERS, VOLUME_MEMBERS
+
 pytestmark = pytest.mark.qt
 
 
@@ -106,17 +108,19 @@ def test_the_networks_spin_reaches_the_run_and_its_time(widget_and_viewer, image
     widget, _, _ = widget_and_viewer
     settings = widget.settings
     assert widget.networks_spin.value() == 0 and widget.networks_spin.text() == "as Quality"
-    assert settings.preset == "Balanced" and enhance_options(settings).members == 1
+    options = enhance_options(settings)
+    assert settings.preset == "Balanced" and options.members is None and options.axial_members is None
+    assert (options.members_for("axial"), options.members_for("volume")) == (AXIAL_MEMBERS, VOLUME_MEMBERS)
     one = build_request(settings, image_layer).budget
     widget.networks_spin.setValue(3)
     assert enhance_options(settings).members == 3
-    assert build_request(settings, image_layer).budget == pytest.approx(3 * one)  # each network: the whole budget
+    assert build_request(settings, image_layer).budget == pytest.approx(one)  # the networks share the time
     widget.networks_spin.setValue(99)  # the spin box keeps it within what the core accepts
     assert settings.networks == 16 and enhance_options(settings).members == 16
     widget.networks_spin.setValue(0)
 
 
-def test_the_best_preset_averages_enough_networks_to_confirm_z(widget_and_viewer, image_layer):
+def test_the_best_preset_averages_more_axial_networks_in_its_time(widget_and_viewer, image_layer):
     from self_vision._napari.request import build_request, enhance_options
     from self_vision._napari.settings import PRESETS
     from self_vision.defaults import FINER_CONFIRM_MEMBERS
@@ -125,13 +129,15 @@ def test_the_best_preset_averages_enough_networks_to_confirm_z(widget_and_viewer
     settings = widget.settings
     widget.preset_box.setCurrentText("Best")
     best = PRESETS["Best"]
-    assert best.networks >= FINER_CONFIRM_MEMBERS  # the gate's hint names Best as the way to confirm z
+    assert best.axial_networks >= FINER_CONFIRM_MEMBERS  # the gate's hint names Best as a way to confirm z
     options = enhance_options(settings)
-    assert (options.members, options.time_budget) == (best.networks, best.seconds / best.networks)
-    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds)  # 4 x 30 s: Best's 120 s
-    widget.networks_spin.setValue(1)  # an explicit choice overrides the preset's; each network keeps its time
-    assert enhance_options(settings).members == 1
-    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds / best.networks)
+    assert (options.axial_members, options.time_budget) == (best.axial_networks, best.seconds)
+    assert (options.members_for("axial"), options.members_for("volume")) == (best.axial_networks, VOLUME_MEMBERS)
+    assert options.settings(1.0, "axial", best.axial_networks).time_budget == pytest.approx(10.0)  # 12 x 10 s
+    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds)
+    widget.networks_spin.setValue(1)  # an explicit choice overrides the preset's, for every stage
+    assert enhance_options(settings).members_for("axial") == 1
+    assert build_request(settings, image_layer).budget == pytest.approx(best.seconds)
     settings.mode = "denoise"  # denoising trains one network for the preset's whole time
     context = build_request(settings, image_layer)
     assert context.budget == pytest.approx(best.seconds) and context.request.denoise_options.time_budget == best.seconds

@@ -371,6 +371,7 @@ BAD_USAGE = [
     pytest.param(["--factor", "1,4,4", "--time-budget", "0"], "--time-budget", id="time-budget-0"),
     pytest.param(["--factor", "1,4,4", "--members", "0"], "--members 0", id="members-0"),
     pytest.param(["--factor", "1,4,4", "--members", "99"], "at most 16", id="members-99"),
+    pytest.param(["--factor", "4,1,1", "--axial-members", "0"], "--axial-members 0", id="axial-members-0"),
     pytest.param(["--factor", "1,4,4", "--voxel-size", "a,b,c"], "--voxel-size", id="voxel-size-text"),
     pytest.param(["--factor", "1,4,4", "--voxel-size", "1,2"], "give 3 positive numbers", id="voxel-size-rank"),
     pytest.param(["--factor", "1,4,4", "--channel", "1"], "only 1 channel", id="channel-absent"),
@@ -710,3 +711,11 @@ def test_members_trains_several_networks_and_says_so(small_tiff, tmp_path, capsy
     assert "volume 1x2x2 (2 networks)" in stdout
     assert "(10 steps, exact steps" in stdout  # 5 steps for each network
     assert "(network 2 of 2)" in stderr
+
+
+def test_the_axial_stage_averages_four_networks_by_default_and_axial_members_sets_it(small_tiff, tmp_path, capsys):
+    argv = ["enhance", small_tiff, "--factor", "2,1,1", *FAST]
+    code, stdout, _ = run(capsys, *argv, "-o", tmp_path / "a.tif")
+    assert code == 0 and "axial 2x1 (4 networks)" in stdout
+    code, stdout, _ = run(capsys, *argv, "-o", tmp_path / "b.tif", "--axial-members", "2")
+    assert code == 0 and "axial 2x1 (2 networks)" in stdout

@@ -34,6 +34,7 @@ def enhance_options(settings: DockSettings, mode: str | None = None) -> Any:
         uncertainty=settings.uncertainty and mode == "enhance",
         seed=None if settings.seed < 0 else settings.seed,
         members=settings.members(),
+        axial_members=settings.axial_members(),
         back_projection=settings.back_projection,
         max_tile_output=settings.tile_mvox * 2**20,
         precision=settings.precision,
@@ -69,7 +70,7 @@ def denoise_options(settings: DockSettings) -> Any:
         gamma=settings.gar,
         fnsm=settings.fnsm,
         steps=settings.steps or None,
-        time_budget=settings.train_seconds(),
+        time_budget=settings.time_budget(),
         seed=None if settings.seed < 0 else settings.seed,
         max_tile_output=settings.tile_mvox * 2**20,
     )
@@ -99,14 +100,12 @@ def output_path(settings: DockSettings, layer: Any) -> str:
 
 
 def run_budget(settings: DockSettings, mode: str) -> float | None:
-    """Seconds of training a run of ``mode`` takes (None: a step count): each network of an enhancement stage's
-    time, and a denoiser's."""
-    per_network, denoiser = settings.time_budget(), settings.train_seconds()
-    if per_network is None or denoiser is None:
+    """Seconds of training a run of ``mode`` takes (None: a step count): the preset's time for enhancing
+    (shared by its networks) and as much again for a denoiser."""
+    seconds = settings.time_budget()
+    if seconds is None:
         return None
-    networks = settings.members() if mode in ("enhance", "denoise+enhance") else 0
-    denoisers = 1 if mode in ("denoise", "denoise+enhance") else 0
-    return per_network * networks + denoiser * denoisers
+    return seconds * (2 if mode == "denoise+enhance" else 1)
 
 
 def build_request(
@@ -204,7 +203,7 @@ def sim_request(settings: DockSettings, layer: Any) -> RunContext:
         raise RequestError(
             f"'{layer.name}' has no pixel size; type the camera pixel (e.g. 62.6 nm) in 'Raw pixel' (SIM)"
         )
-    train = settings.train_seconds()  # None: the step count decides
+    train = settings.time_budget()  # None: the step count decides
     budget = train if settings.sim_denoise != "none" else None
     defaults_ = SimOptions()
     options = dataclasses.replace(

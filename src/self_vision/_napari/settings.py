@@ -79,7 +79,7 @@ class DockSettings:
     ensemble: bool = False
     uncertainty: bool = False
     seed: int = defaults.DEFAULT_SEED  # the product's fixed default; -1 = a different seed every run
-    networks: int = 0  # networks per stage, averaged (EnhanceOptions.members); 0 = as the Quality preset
+    networks: int = 0  # networks of every stage, averaged (EnhanceOptions.members); 0 = as the Quality preset
     back_projection: int = 10
     tile_mvox: int = defaults.MAX_TILE_OUTPUT // 2**20  # largest inference tile, in millions of output voxels
     precision: str = "auto"
@@ -98,16 +98,16 @@ class DockSettings:
     advanced_open: bool = False
 
     def time_budget(self) -> float | None:
-        """Seconds of training of each enhancement network of a stage group (None when a step count is set)."""
-        return None if self.steps else self._preset().per_network
-
-    def train_seconds(self) -> float | None:
-        """Seconds of training of a one-network run (denoising, SIM), the preset's whole time (None: steps)."""
+        """Seconds of training of a run, shared by its networks (None when a step count is set)."""
         return None if self.steps else self._preset().seconds
 
-    def members(self) -> int:
-        """Networks per enhancement stage: the Advanced choice, else the Quality preset's."""
-        return self.networks or self._preset().networks
+    def members(self) -> int | None:
+        """Networks of every enhancement stage: the Advanced choice (None: as the Quality preset)."""
+        return self.networks or None
+
+    def axial_members(self) -> int | None:
+        """Networks of the axial stage when Advanced leaves it to the Quality preset (None: the core's default)."""
+        return self._preset().axial_networks
 
     def _preset(self) -> defaults.Preset:
         return PRESETS.get(self.preset, PRESETS["Balanced"])

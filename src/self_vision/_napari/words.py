@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..defaults import FINER_CONFIRM_MEMBERS
+from ..defaults import AXIAL_MEMBERS, FINER_CONFIRM_MEMBERS
 
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
@@ -200,16 +200,18 @@ def verdict(check: Any, skipped: str | None = None) -> str:
 
 
 def preset_tip(presets: dict[str, Any]) -> str:
-    """The Quality box's tooltip, from the presets (seconds per network, networks)."""
-    parts = [
-        f"{name} {p.seconds:g} s"
-        + ("" if p.networks == 1 else f" (enhancing: {p.networks} networks × {p.per_network:g} s, averaged)")
-        for name, p in presets.items()
-    ]
+    """The Quality box's tooltip, from the presets (seconds, the axial stage's networks)."""
+    parts = []
+    for name, p in presets.items():
+        networks = AXIAL_MEMBERS if p.axial_networks is None else p.axial_networks
+        parts.append(
+            f"{name} {p.seconds:g} s"
+            + ("" if networks == 1 else f" (z: {networks} networks × {p.seconds / networks:g} s, averaged)")
+        )
     return (
-        f"How long to learn (per stage group): {', '.join(parts)}. Several networks, averaged, are"
-        " steadier and on average better than one trained as long, and on a thin stack they are what the"
-        f" self-check needs to confirm the added z detail ({FINER_CONFIRM_MEMBERS} or more)"
+        f"How long to learn: {', '.join(parts)}. For z, several short networks averaged were steadier and"
+        " better than one trained as long, and on a thin stack they are what the self-check needs to confirm"
+        f" the added z detail ({FINER_CONFIRM_MEMBERS} or more). Every network is applied to the whole input"
     )
 
 
@@ -218,7 +220,7 @@ def gate_note(gate: Any) -> str:
     if gate is None or not gate.fell_back:
         return ""
     hint = (
-        f" (Quality Best, or Advanced ▸ Networks {FINER_CONFIRM_MEMBERS}, lets the z check confirm it)"
+        f" (Quality Balanced or Best, or Advanced ▸ Networks {FINER_CONFIRM_MEMBERS}, lets the z check confirm it)"
         if getattr(gate, "needs_members", False)
         else ""
     )

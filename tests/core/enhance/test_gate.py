@@ -148,7 +148,7 @@ def test_z_at_a_finer_step_confirms_the_mean_of_enough_networks():
     one.factor = (4, 1, 1)
     told = decide(one, finer, EnhanceOptions())
     assert told.verdicts == {"axial": "unconfirmed"} and told.needs_members
-    assert "--members 4 lets it confirm" in told.summary()
+    assert "--axial-members 4 (the default) lets it confirm" in told.summary()
     four = _Groups(["axial"], members=FINER_CONFIRM_MEMBERS)
     four.factor = (4, 1, 1)
     kept = decide(four, finer, EnhanceOptions())
@@ -159,7 +159,7 @@ def test_z_at_a_finer_step_confirms_the_mean_of_enough_networks():
     planes_only = SelfCheck(**{**finer.__dict__, "intervals": {}, "plane_intervals": {"axial": (0.5, 0.2, 0.9)}})
     lone = decide(four, planes_only, EnhanceOptions())
     assert lone.verdicts == {"axial": "unconfirmed"} and not lone.needs_members
-    assert "--members" not in lone.summary()
+    assert "-members" not in lone.summary()
 
 
 def test_a_step_sampled_input_falls_back_to_cubic():
@@ -212,3 +212,9 @@ def test_a_network_that_does_not_hold_on_held_out_data_is_replaced_by_classical(
     kept = run_to_end(enhance_steps(volume, factor, options=EnhanceOptions(steps=150, seed=0, keep_network=True)))
     assert kept.returned == "network" and kept.gate.verdicts == {"lateral": "rejected"}
     assert not np.allclose(kept.data, result.data)
+
+
+def test_the_default_axial_stage_averages_enough_networks_for_the_finer_z_check_to_confirm():
+    from self_vision.defaults import AXIAL_MEMBERS
+
+    assert AXIAL_MEMBERS >= FINER_CONFIRM_MEMBERS  # else no default run on a thin stack could return its network

@@ -11,6 +11,7 @@ from self_vision.core.errors import DataError, UsageError
 from self_vision.core.events import StageInfo, TrainProgress, run_to_end
 from self_vision.core.model import members_of
 from self_vision.core.sample import synthetic_neurons
+from self_vision.defaults import AXIAL_MEMBERS, ENHANCE_TIME_BUDGET, VOLUME_MEMBERS
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +123,7 @@ def test_mixed_loss_trains_lateral_stages_with_l1_and_the_axial_stage_with_l2():
 
 
 def test_several_networks_per_stage_are_trained_and_averaged(volume, tmp_path):
-    one = run(volume, (2, 1, 1), steps=8, self_check=False)
+    one = run(volume, (2, 1, 1), steps=8, self_check=False, members=1)
     two = run(volume, (2, 1, 1), steps=8, self_check=False, members=2)
     stage = two.model.stages[0]
     assert stage.members == 2 and one.model.stages[0].members == 1
@@ -150,7 +151,25 @@ def test_member_training_events_say_which_network(volume):
     assert [n.rsplit("(", 1)[1] for n in notes] == ["network 1 of 3)", "network 2 of 3)", "network 3 of 3)"]
 
 
-@pytest.mark.parametrize("members", [0, 17, 1.5, None, True])
+def test_by_default_the_axial_stage_averages_four_networks_and_volume_stages_train_one(volume):
+    axial = run(volume, (2, 1, 1), steps=4, self_check=False)
+    lateral = run(volume, (1, 2, 2), steps=4, self_check=False)
+    assert axial.model.stages[0].members == AXIAL_MEMBERS == 4
+    assert [s.members for s in lateral.model.stages] == [VOLUME_MEMBERS] == [1]
+    assert all(log.steps == 4 for log in axial.logs.values())  # an exact step count is each network's
+
+
+def test_a_stage_s_networks_share_its_time_budget_but_not_its_step_count():
+    timed = EnhanceOptions(time_budget=40.0)
+    assert timed.settings(0.5, "axial", networks=4).time_budget == pytest.approx(5.0)
+    assert timed.settings(0.5, "volume").time_budget == pytest.approx(20.0)
+    assert EnhanceOptions().settings(1.0, "axial", networks=4).time_budget == pytest.approx(ENHANCE_TIME_BUDGET / 4)
+    counted = EnhanceOptions(steps=100)
+    assert counted.settings(0.5, "axial", networks=4).steps == 50 and counted.settings(0.5, "axial").steps == 50
+    assert (EnhanceOptions(members=2).members_for("axial"), EnhanceOptions(members=2).members_for("volume")) == (2, 2)
+
+
+@pytest.mark.parametrize("members", [0, 17, 1.5, True])
 def test_a_bad_number_of_networks_is_a_usage_error(volume, members):
     with pytest.raises(UsageError, match="members"):
         run(volume, (1, 2, 2), members=members)

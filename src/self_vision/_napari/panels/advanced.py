@@ -6,8 +6,8 @@ from __future__ import annotations
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QToolButton, QVBoxLayout, QWidget
 
-from ...defaults import MAX_MEMBERS
-from ..settings import OPERATORS, PRECISIONS, SAMPLING_XY, SAMPLING_Z, DockSettings
+from ...defaults import AXIAL_MEMBERS, MAX_MEMBERS, VOLUME_MEMBERS
+from ..settings import OPERATORS, PRECISIONS, PRESETS, SAMPLING_XY, SAMPLING_Z, DockSettings
 from .bind import bind_check, bind_combo, bind_spin, set_row_visible, spin
 from .optics import OpticsRows
 
@@ -103,10 +103,11 @@ class AdvancedPanel(QWidget):
         self.networks_spin = spin(
             0,
             MAX_MEMBERS,
-            "Networks trained and averaged per step ('as Quality': 4 for Best, else 1). One network's result"
-            " depends on its random start (on a test stack the gain over cubic varied by 2 dB between seeds); the"
-            " mean of 4 is steadier and on average better, and lets the self-check confirm a thin stack's z. Each"
-            " network trains as long as the Quality (or Steps) says: 4 take 4 times as long",
+            f"Networks trained and averaged per stage ('as Quality': for z {_axial_counts()}; lateral stages"
+            f" {VOLUME_MEMBERS}). One network's result depends on its random start (on a test stack the gain"
+            " over cubic varied by 2 dB between seeds); the mean of 4 is steadier and on average better, and lets"
+            " the self-check confirm a thin stack's z. They share the Quality's time; with Steps each trains"
+            " them. Each is applied to the whole input, so inference takes N times as long",
             special="as Quality",
         )
         bind_spin(self.networks_spin, settings, "networks")
@@ -179,3 +180,9 @@ class AdvancedPanel(QWidget):
         for field in self.optics.details:  # the objective's details once its NA is known
             set_row_visible(self.form, field, mode in ("enhance", "denoise+enhance") and self.settings.na > 0)
         set_row_visible(self.form, self.tile_spin, mode != "sim")
+
+
+def _axial_counts() -> str:
+    """``4 with Balanced, 12 with Best, 1 with Fast``: the axial stage's networks under each Quality preset."""
+    counts = {name: AXIAL_MEMBERS if p.axial_networks is None else p.axial_networks for name, p in PRESETS.items()}
+    return ", ".join(f"{n} with {name}" for name, n in counts.items())

@@ -24,9 +24,7 @@ class RunPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         form = self.form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        self.preset_box = QComboBox(
-            toolTip=words.preset_tip(PRESETS)
-        )
+        self.preset_box = QComboBox(toolTip=words.preset_tip(PRESETS))
         bind_combo(self.preset_box, settings, "preset", {name: name for name in PRESETS})
         form.addRow("Quality", self.preset_box)
         self.device_box = QComboBox(toolTip="Where to compute: Auto picks the first GPU, else the CPU")

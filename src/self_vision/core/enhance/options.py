@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...defaults import (
+    AXIAL_MEMBERS,
     DEFAULT_SEED,
     ENHANCE_TIME_BUDGET,
     GATE_UNCHECKED,
     MAX_MEMBERS,
     MAX_TILE_OUTPUT,
-    MEMBERS,
     SAMPLING,
     STEP_PSF,
+    VOLUME_MEMBERS,
 )
 from ..errors import UsageError
 from ..fit import TrainSettings
@@ -31,15 +32,19 @@ class EnhanceOptions:
 
     path: str = "auto"
     steps: int | None = None  # per run; split over stages
-    time_budget: float | None = None  # seconds of training per run; default 40 s when steps is None too
+    # Seconds of training per run, shared by its stages and by each stage's networks; default 40 s when steps
+    # is None too. A time budget trains a load-dependent number of steps; ``steps`` repeats a run exactly.
+    time_budget: float | None = None
     operator: str = "area"
     psf_sigma: float = 0.5
     back_projection: int = 10  # rounds of data consistency after the network; 0 = the network alone
     ensemble: bool = False
     seed: int | None = DEFAULT_SEED
-    # Networks per stage (a seed ensemble): each trained as a single run's would be (steps or time budget each,
-    # so N times the training), continuing the run's random sequence; their outputs are averaged.
-    members: int = MEMBERS
+    # Networks per stage (a seed ensemble), continuing the run's random sequence; their outputs are averaged.
+    # They share the stage's time budget; an exact step count is each one's (N times the training). None: the
+    # default per stage, AXIAL_MEMBERS for the axial stage and VOLUME_MEMBERS for volume stages.
+    members: int | None = None
+    axial_members: int | None = None  # the axial stage's networks when ``members`` is None (None: AXIAL_MEMBERS)
     batch_size: int | None = None
     learning_rate: float = 2e-3
     loss: str = "mixed"  # l1, l2, or "mixed": l1 for volume (lateral) stages, l2 for the axial stage
@@ -93,15 +98,24 @@ class EnhanceOptions:
         return parse_sampling(self.sampling, ndim)
 
     def check_members(self) -> None:
-        """A one-line :class:`UsageError` unless ``members`` is a whole number from 1 to ``MAX_MEMBERS``."""
+        """A one-line :class:`UsageError` unless ``members`` and ``axial_members`` are None or whole numbers from 1
+        to ``MAX_MEMBERS``."""
         from ..validate import check_int
 
-        if self.members is None:
-            raise UsageError(f"members None: give a whole number of networks from 1 to {MAX_MEMBERS}")
-        check_int(self.members, "members", "members", minimum=1, maximum=MAX_MEMBERS, what="number of networks")
+        for name in ("members", "axial_members"):
+            check_int(getattr(self, name), name, name, minimum=1, maximum=MAX_MEMBERS, what="number of networks")
 
-    def settings(self, share: float, stage: str = "volume") -> TrainSettings:
-        """Training settings of one stage (``volume`` or ``axial``) given its ``share`` of the budget."""
+    def members_for(self, stage: str) -> int:
+        """Networks a stage (``volume`` or ``axial``) trains: ``members``, else that kind's default."""
+        if self.members is not None:
+            return self.members
+        if stage == "axial":
+            return AXIAL_MEMBERS if self.axial_members is None else self.axial_members
+        return VOLUME_MEMBERS
+
+    def settings(self, share: float, stage: str = "volume", networks: int = 1) -> TrainSettings:
+        """Training settings of each of a stage's ``networks`` (``volume`` or ``axial``) given the stage's ``share``
+        of the run: the time budget is shared by the networks, a step count is each one's."""
         if self.loss not in LOSSES:
             raise UsageError(f"loss {self.loss!r}: choose one of {', '.join(LOSSES)}")
         loss = self.loss if self.loss != "mixed" else ("l1" if stage == "volume" else "l2")
@@ -110,7 +124,7 @@ class EnhanceOptions:
             budget = ENHANCE_TIME_BUDGET
         return TrainSettings(
             steps=None if self.steps is None else max(1, round(self.steps * share)),
-            time_budget=None if budget is None else budget * share,
+            time_budget=None if budget is None else budget * share / networks,
             learning_rate=self.learning_rate,
             loss=loss,
             operator=self.operator,

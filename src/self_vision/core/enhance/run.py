@@ -140,14 +140,14 @@ def train_steps(
         models: dict[tuple[int, ...], Network] = {}
         for step in distinct:
             label = stage_name if len(distinct) == 1 else f"{stage_name} {'x'.join(map(str, step))}"
-            members = []
-            for k in range(options.members):
+            members, count = [], options.members_for("volume")
+            for k in range(count):
                 net, logs[_member_label(label, k)] = yield from _as_member(
                     train_volume_model(
                         train_parts,
                         step,
                         options,
-                        options.settings(share / len(distinct)),
+                        options.settings(share / len(distinct), "volume", count),
                         dev,
                         rng,
                         label,
@@ -155,7 +155,7 @@ def train_steps(
                         lateral_factor,
                     ),
                     k,
-                    options.members,
+                    count,
                 )
                 members.append(net)
             models[step] = combine(members)
@@ -166,14 +166,14 @@ def train_steps(
                 if held_x is not None:
                     held_source = apply_stage(stage, held_source, dev, False, options.max_tile_output)
     if axial:
-        members = []
-        for k in range(options.members):
+        members, count = [], options.members_for("axial")
+        for k in range(count):
             net, logs[_member_label("axial", k)], axial_planes = yield from _as_member(
                 train_axial_model(
-                    x, sources, factor, voxel_size, options, options.settings(share, "axial"), dev, rng, cancel
+                    x, sources, factor, voxel_size, options, options.settings(share, "axial", count), dev, rng, cancel
                 ),
                 k,
-                options.members,
+                count,
             )
             members.append(net)
         stages.append(Stage("axial", combine(members)))
@@ -199,7 +199,8 @@ def _member_label(label: str, k: int) -> str:
 
 def _as_member(training: Generator[Event, None, T], k: int, count: int) -> Generator[Event, None, T]:
     """Forward the training events of network ``k`` (0-based) of ``count`` of a stage: when there are several,
-    its messages end "(network k+1 of count)" and its steps carry the stage :func:`_member_label`."""
+    its "learning" message ends "(network k+1 of count)", its steps carry the stage :func:`_member_label`, and
+    what it says about the data (the axial blur, say: the same for every network) is said by the first only."""
     if count == 1:
         return (yield from training)
     while True:
@@ -208,7 +209,11 @@ def _as_member(training: Generator[Event, None, T], k: int, count: int) -> Gener
         except StopIteration as stop:
             return stop.value
         if isinstance(event, StageInfo):
-            event = StageInfo(event.stage, f"{event.message} (network {k + 1} of {count})")
+            if not event.message.startswith("learning"):
+                if k > 0:
+                    continue
+            else:
+                event = StageInfo(event.stage, f"{event.message} (network {k + 1} of {count})")
         elif isinstance(event, TrainProgress):
             event = dataclasses.replace(event, stage=_member_label(event.stage, k))
         yield event
