@@ -148,7 +148,7 @@ def test_z_at_a_finer_step_confirms_the_mean_of_enough_networks():
     one.factor = (4, 1, 1)
     told = decide(one, finer, EnhanceOptions())
     assert told.verdicts == {"axial": "unconfirmed"} and told.needs_members
-    assert "--axial-members 4 (the default) lets it confirm" in told.summary()
+    assert "4 axial networks (the default without --members or --axial-members) let it confirm" in told.summary()
     four = _Groups(["axial"], members=FINER_CONFIRM_MEMBERS)
     four.factor = (4, 1, 1)
     kept = decide(four, finer, EnhanceOptions())

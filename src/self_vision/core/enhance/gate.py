@@ -99,7 +99,8 @@ class GateDecision:
                 f"gate: {parts}; returned {self.returned} (z is too thin to check the axial stage at its factor: "
                 + (
                     f"z at a finer step passed, but confirms only the mean of {FINER_CONFIRM_MEMBERS} or more "
-                    f"networks: --axial-members {FINER_CONFIRM_MEMBERS} (the default) lets it confirm, "
+                    f"networks: {FINER_CONFIRM_MEMBERS} axial networks (the default without --members or "
+                    f"--axial-members) let it confirm, "
                     if self.needs_members
                     else "held-out lateral planes can reject a gain but not confirm one; "
                 )
