@@ -107,7 +107,7 @@ class AdvancedPanel(QWidget):
             f" {VOLUME_MEMBERS}). One network's result depends on its random start (on a test stack the gain"
             " over cubic varied by 2 dB between seeds); the mean of 4 is steadier and on average better, and lets"
             " the self-check confirm a thin stack's z. They share the Quality's time; with Steps each trains"
-            " them. Each is applied to the whole input, so inference takes N times as long",
+            " them. Each is applied to the whole input, so their part of inference takes N times as long",
             special="as Quality",
         )
         bind_spin(self.networks_spin, settings, "networks")
