@@ -1,0 +1,83 @@
+"""Held-out volumes for the quality benchmark: real stacks no setting of the product was chosen on.
+
+The development volumes live in ``../shared/data``; these come from NEUBIAS/training-resources (CC-BY-4.0,
+© NEUBIAS training-resources authors), pinned by commit and SHA-256, into ``benchmarks/heldout-data/``
+(git-ignored)::
+
+    .venv/bin/python benchmarks/heldout.py                 # download (needs the internet)
+    .venv/bin/python benchmarks/heldout.py --from CLONE    # or copy from a local clone of the repository
+
+Then ``benchmarks/quality.py --volumes golgi chromosomes`` reads them from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import sys
+import urllib.request
+from pathlib import Path
+
+HELDOUT_DIR = Path(__file__).resolve().parent / "heldout-data"
+COMMIT = "8bbaa51d4df0edb61b36bf6a437c695bae1fe3ef"
+REPOSITORY = "NEUBIAS/training-resources"
+
+# name: (file under image_data/, SHA-256, voxel size (z, y, x) µm from the file's ImageJ metadata, what it is)
+HELDOUT = {
+    "golgi": (
+        "xyz_calibrated_16bit__golgi_bfa.tif",
+        "33a0ef2319041c8226043879a38c9ff8b12201be82fda1ae91dac9a6161ec5a2",
+        (0.3876, 0.35144, 0.35144),
+        "25×137×147 uint16: the Golgi of one cell (brefeldin A series, first time point), sparse, near-isotropic",
+    ),
+    "chromosomes": (
+        "xyz_8bit__chromosomes.tif",
+        "ca27860f921d4908083ce3d8b444647e4507b9922c318e22e88154fda48a508d",
+        (0.15, 0.033854, 0.033854),
+        "40×152×126, 8-bit values: a ring of chromosomes, very noisy, finely sampled laterally",
+    ),
+}
+
+
+def heldout_path(name: str) -> Path:
+    """The local file of a held-out volume, or exit with what to run when it is missing."""
+    path = HELDOUT_DIR / HELDOUT[name][0]
+    if not path.is_file():
+        sys.exit(f"quality: error: {path} is missing: run `.venv/bin/python benchmarks/heldout.py` first")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fetch(source: Path | None) -> None:
+    """Download (or copy from a clone at ``source``) every held-out file, checking its SHA-256."""
+    HELDOUT_DIR.mkdir(exist_ok=True)
+    for file, digest, _, _ in HELDOUT.values():
+        target = HELDOUT_DIR / file
+        if target.is_file() and _sha256(target) == digest:
+            continue
+        partial = target.with_suffix(".part")
+        if source is not None:
+            shutil.copyfile(source / "image_data" / file, partial)
+        else:
+            url = f"https://github.com/{REPOSITORY}/raw/{COMMIT}/image_data/{file}"
+            with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:
+                shutil.copyfileobj(response, out)
+        if _sha256(partial) != digest:
+            partial.unlink()
+            sys.exit(f"heldout: error: {file} does not match its SHA-256: not the pinned file")
+        partial.replace(target)
+        print(f"{target}: ok")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="source", type=Path, default=None, help="a local clone to copy from")
+    fetch(parser.parse_args().source)
+
+
+if __name__ == "__main__":
+    main()
