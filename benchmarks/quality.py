@@ -141,9 +141,11 @@ def run_case(
     configs: dict[str, EnhanceOptions],
     noise: tuple[float, float] | None = None,
     peer: bool = False,
+    flips: bool = False,
 ) -> tuple[list[dict], list[dict]]:
     """Rows of the quality table, and per config the self-check's prediction against the true gain; with
-    ``peer``, CARE isotropic's rows on axial-only cases (benchmarks/peer.py)."""
+    ``peer``, CARE isotropic's rows on axial-only cases (benchmarks/peer.py); with ``flips``, the trained networks
+    once more under the flip self-ensemble (its row's seconds: that inference)."""
     options = configs["default"] if "default" in configs else next(iter(configs.values()))
     sampling = options.sampling_for(reference.ndim)
     reference = crop_reference(reference, factor)
@@ -248,6 +250,11 @@ def run_case(
                     "gate": "" if result.gate is None else result.gate.summary(),
                 }
             )
+            if flips:  # the same networks under the geometric self-ensemble (inference only)
+                t = time.perf_counter()
+                flipped = trained.apply(x, ensemble=True)
+                add(f"{prefix}network + back-projection, flip ensemble", result.normalizer.inverse(flipped), 0.0)
+                rows[-1]["seconds"] = time.perf_counter() - t
             continue
         # the same trained network, all its detail (what the default returns) and the calibrated weights
         add(f"{prefix}network + back-projection (weight 1)", result.normalizer.inverse(trained.apply(x)), 0.0)
@@ -373,6 +380,9 @@ def main() -> None:
     parser.add_argument(
         "--peer", action="store_true", help="add CARE isotropic on axial-only cases (needs `make care-env`)"
     )
+    parser.add_argument(
+        "--flip-row", action="store_true", help="add the trained networks under the flip self-ensemble (inference only)"
+    )
     args = parser.parse_args()
     if args.peer and not care_available():
         parser.error("--peer needs the CARE environment: run `make care-env` first")
@@ -409,7 +419,7 @@ def main() -> None:
     for name, (reference, voxel) in load_volumes(args.data, args.volumes).items():
         for text in args.factors:
             factor = parse_factor(text, reference.ndim)
-            rows, checks = run_case(reference, voxel, factor, configs, noise, args.peer)
+            rows, checks = run_case(reference, voxel, factor, configs, noise, args.peer, args.flip_row)
             cubic = rows[0]["psnr"]
             for row in rows:
                 row.update(volume=name, factor=text)
