@@ -437,7 +437,8 @@ def main() -> None:
     if all_checks:
         print_checks(all_checks)
     if args.json:
-        args.json.write_text(json.dumps({"rows": all_rows, "checks": all_checks}, indent=1))
+        settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+        args.json.write_text(json.dumps({"settings": settings, "rows": all_rows, "checks": all_checks}, indent=1))
 
 
 if __name__ == "__main__":
