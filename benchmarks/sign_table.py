@@ -11,7 +11,63 @@ import argparse
 import json
 from pathlib import Path
 
-from quality import print_checks
+
+def ci_text(ci: tuple[float, float] | None) -> str:
+    """A 95 % interval as text ("" when there is none)."""
+    return "" if not ci else f"[{ci[0]:+.2f}, {ci[1]:+.2f}]"
+
+
+#: A gated result this close to cubic is cubic itself (the gate returned it; float rounding): not "below".
+BELOW_TOLERANCE_DB = 0.005
+
+
+def predicted_case(check: dict) -> float | None:
+    """The self-check's prediction for the whole case: the smallest estimate over its groups and, for the axial
+    stage, over both its measurements (z one step coarser, lateral planes), as the gate needs every one
+    positive; an axial stage checked in z at a finer step by that z measurement alone, as the gate decides
+    (None: nothing checked)."""
+    used = [v[0] for k, v in check["predicted"].items() if k not in check.get("not_used", [])]
+    return min(used) if used else None
+
+
+def print_checks(checks: list[dict], threshold: float = 0.2) -> None:
+    """Predicted vs true gain per case, then sign agreement and the worst miss."""
+    print("\n| volume | factor | predicted gain (held-out, per group, 95 % CI) | true gain (95 % CI) | "
+          "returned | gated vs cubic (95 % CI) |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    agree = total = 0
+    worst: tuple[float, str] = (0.0, "")
+    for c in checks:
+        pred = "; ".join(
+            f"{k} {v[0]:+.2f} vs {c['predicted_over'].get(k, '?')} {ci_text(v[1:])}"
+            + (" (not used)" if k in c.get("not_used", []) else "")
+            for k, v in c["predicted"].items()
+        )
+        pred += "".join(f"; {k} unchecked" for k in c["unchecked"])
+        true = c["true"]
+        print(
+            f"| {c['volume']} | {c['factor']} | {pred or 'not checked'} | {true[0]:+.2f} vs {c['true_over']} "
+            f"{ci_text(true[1:])} | {c['returned']} | {c['gated_vs_cubic']:+.2f} {ci_text(c['gated_ci'])} |"
+        )
+        p = predicted_case(c)
+        if p is None:
+            continue
+        miss = p - true[0]
+        if abs(miss) > abs(worst[0]):
+            worst = (miss, f"{c['volume']} {c['factor']}")
+        if abs(true[0]) >= threshold:
+            total += 1
+            agree += (p > 0) == (true[0] > 0)
+    below = [
+        f"{c['volume']} {c['factor']} {c['gated_vs_cubic']:+.2f}"
+        for c in checks
+        if c["gated_vs_cubic"] < -BELOW_TOLERANCE_DB
+    ]
+    print(
+        f"\nsign agreement where |true gain| >= {threshold} dB: {agree}/{total}; worst miss (predicted - true): "
+        f"{worst[0]:+.2f} dB ({worst[1] or '-'}); gated results below cubic: {len(below)}/{len(checks)}"
+        + (f" ({', '.join(below)})" if below else "")
+    )
 
 
 def load_checks(paths: list[Path]) -> list[dict]:
