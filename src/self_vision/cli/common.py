@@ -345,7 +345,19 @@ def steps_text(record: dict) -> str:
         return f"trained {seconds:.1f} s (saved model, no training)"
     if record.get("exact_steps"):
         return f"trained {seconds:.1f} s ({steps} steps, exact steps, seed {seed}: repeats exactly)"
+    shared = _shared_stages(record.get("steps_trained", {}))
     return (
-        f"trained {seconds:.1f} s ({steps} steps in a time budget: the count varies with the machine's load; "
-        f"--steps repeats a run exactly, seed {seed})"
+        f"trained {seconds:.1f} s ({steps} steps in a time budget{shared}: the count varies with the machine's "
+        f"load; --steps repeats a run exactly{', and counts each network' if shared else ''}, seed {seed})"
+    )
+
+
+def _shared_stages(steps_trained: dict[str, int]) -> str:
+    """ ", 4 axial networks of 1180-1380" for each stage whose time several networks shared ("" if none): the
+    log keys are the stage's label, then "label #2", "label #3", ..."""
+    counts: dict[str, list[int]] = {}
+    for label, n in steps_trained.items():
+        counts.setdefault(label.split(" #")[0], []).append(int(n))
+    return "".join(
+        f", {len(ns)} {stage} networks of {min(ns)}-{max(ns)}" for stage, ns in counts.items() if len(ns) > 1
     )
