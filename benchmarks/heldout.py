@@ -60,12 +60,17 @@ def fetch(source: Path | None) -> None:
         if target.is_file() and _sha256(target) == digest:
             continue
         partial = target.with_suffix(".part")
-        if source is not None:
-            shutil.copyfile(source / "image_data" / file, partial)
-        else:
-            url = f"https://github.com/{REPOSITORY}/raw/{COMMIT}/image_data/{file}"
-            with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:
-                shutil.copyfileobj(response, out)
+        url = f"https://github.com/{REPOSITORY}/raw/{COMMIT}/image_data/{file}"
+        try:
+            if source is not None:
+                shutil.copyfile(source / "image_data" / file, partial)
+            else:
+                with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:
+                    shutil.copyfileobj(response, out)
+        except OSError as err:  # URLError and missing files are OSErrors
+            partial.unlink(missing_ok=True)
+            where = source / "image_data" / file if source is not None else url
+            sys.exit(f"heldout: error: could not get {where}: {err}; download it by hand into {HELDOUT_DIR}")
         if _sha256(partial) != digest:
             partial.unlink()
             sys.exit(f"heldout: error: {file} does not match its SHA-256: not the pinned file")
