@@ -304,10 +304,11 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=["default"],
-        choices=["default", "paper", "fnsm", "weighted", "matched"],
+        choices=["default", "paper", "fnsm", "weighted", "matched", "whole"],
         help="the product's defaults, the paper's recipe (pipeline.paper_options), the defaults with FNSM first, "
         "the defaults with detail_weight='auto' (also shows the same network with weight 1 and the oracle weight), "
-        "the defaults with match_noise=True",
+        "the defaults with match_noise=True, the defaults trained on the whole input (self_check=False: no held-out "
+        "slab, no gate)",
     )
     parser.add_argument("--optics", default=None, help="NA,WAVELENGTH[,...] for every config (core.optics)")
     parser.add_argument(
@@ -347,6 +348,7 @@ def main() -> None:
         "fnsm": EnhanceOptions(path=args.path, loss=args.loss, fnsm=True, **common),
         "weighted": EnhanceOptions(path=args.path, loss=args.loss, detail_weight="auto", **common),
         "matched": EnhanceOptions(path=args.path, loss=args.loss, match_noise=True, **common),
+        "whole": EnhanceOptions(path=args.path, loss=args.loss, self_check=False, **common),
     }
     configs = {name: configs[name] for name in args.configs}
     print(
