@@ -8,6 +8,9 @@ reference (0.1-99.9 percentile scaling, borders cropped; "fg" = Otsu foreground 
 95 % block-bootstrap intervals; the product's self-check prediction is set against the true gain.
 
     .venv/bin/python benchmarks/quality.py --protocol point --volumes cortex nucleus --factors 3,1,1 1,3,3 --steps 400
+
+Volumes: ``cortex``, ``nucleus``, ``nucleus-widefield`` (development, from ``--data``) and ``golgi``,
+``chromosomes`` (held out: ``benchmarks/heldout.py`` fetches them). ``--json`` runs join with ``sign_table.py``.
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ def load_volumes(data_dir: Path, names: list[str]) -> dict[str, tuple[np.ndarray
     out = {}
     for name in names:
         if name in HELDOUT:  # never used to choose a setting (benchmarks/heldout.py)
-            file, _, voxel, _ = HELDOUT[name]
+            voxel = HELDOUT[name][2]
             out[name] = (tifffile.imread(heldout_path(name)).astype(np.float32), voxel)
             continue
         file, channel, voxel = known[name]
