@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -74,7 +75,12 @@ def load_checks(paths: list[Path]) -> list[dict]:
     """Every default-config check of the runs, its volume labelled with the run's protocol."""
     checks = []
     for path in paths:
-        data = json.loads(path.read_text())
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            sys.exit(f"sign_table: error: {path}: {err}")
+        if not isinstance(data, dict) or "checks" not in data:
+            sys.exit(f"sign_table: error: {path} is not a file written by quality.py --json (no checks)")
         protocol = data.get("settings", {}).get("protocol") or path.stem.split("_")[0]
         for check in data["checks"]:
             if check.get("config", "default") == "default":
