@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..core import errors
 from ..core.errors import UsageError
+from ..core.provenance import steps_by_stage
 from ..defaults import AXIAL_MEMBERS, DEFAULT_SEED, GATE_UNCHECKED, VOLUME_MEMBERS
 
 #: Exit code of ``enhance --strict`` when the self-check finds no gain over cubic (the output is written).
@@ -353,11 +354,9 @@ def steps_text(record: dict) -> str:
 
 
 def _shared_stages(steps_trained: dict[str, int]) -> str:
-    """ ", 4 axial networks of 1180-1380" for each stage whose time several networks shared ("" if none): the
-    log keys are the stage's label, then "label #2", "label #3", ..."""
-    counts: dict[str, list[int]] = {}
-    for label, n in steps_trained.items():
-        counts.setdefault(label.split(" #")[0], []).append(int(n))
+    """ ", 4 axial networks of 1180-1380" for each stage whose time several networks shared ("" if none)."""
     return "".join(
-        f", {len(ns)} {stage} networks of {min(ns)}-{max(ns)}" for stage, ns in counts.items() if len(ns) > 1
+        f", {len(ns)} {stage} networks of {min(ns)}-{max(ns)}"
+        for stage, ns in steps_by_stage(steps_trained).items()
+        if len(ns) > 1
     )

@@ -41,6 +41,21 @@ def installed_version() -> str:
         return "unknown"
 
 
+def member_label(label: str, k: int) -> str:
+    """The training log's key of network ``k`` (0-based) of a stage: the stage's own label for the first, then
+    "label #2", "label #3", ... (the record's ``steps_trained`` keys)."""
+    return label if k == 0 else f"{label} #{k + 1}"
+
+
+def steps_by_stage(steps_trained: dict[str, int]) -> dict[str, list[int]]:
+    """``steps_trained`` grouped by stage: each stage's label with its networks' step counts (the inverse of
+    :func:`member_label`)."""
+    stages: dict[str, list[int]] = {}
+    for key, steps in steps_trained.items():
+        stages.setdefault(key.split(" #")[0], []).append(int(steps))
+    return stages
+
+
 def run_record(task: str, options: Any, *, steps: dict[str, int], seconds: float, **extra: Any) -> dict[str, Any]:
     """The record of one run: ``task``, its options dataclass, the steps trained per stage and anything else.
 

@@ -30,6 +30,7 @@ from ..fit import TrainLog
 from ..geometry import output_voxel_size
 from ..intensity import Normalizer
 from ..model import Network, combine
+from ..provenance import member_label
 from ..resolution import ResolutionReport, resolution_report
 from ..validate import check_size, check_volume, parse_factor
 from .check import check_detail_weight, check_enhancer, detail_weights_for
@@ -142,7 +143,7 @@ def train_steps(
             label = stage_name if len(distinct) == 1 else f"{stage_name} {'x'.join(map(str, step))}"
             members, count = [], options.members_for("volume")
             for k in range(count):
-                net, logs[_member_label(label, k)] = yield from _as_member(
+                net, logs[member_label(label, k)] = yield from _as_member(
                     train_volume_model(
                         train_parts,
                         step,
@@ -168,7 +169,7 @@ def train_steps(
     if axial:
         members, count = [], options.members_for("axial")
         for k in range(count):
-            net, logs[_member_label("axial", k)], axial_planes = yield from _as_member(
+            net, logs[member_label("axial", k)], axial_planes = yield from _as_member(
                 train_axial_model(
                     x, sources, factor, voxel_size, options, options.settings(share, "axial", count), dev, rng, cancel
                 ),
@@ -192,14 +193,9 @@ def train_steps(
     return Trained(enhancer, normalizer, factor, logs, check, gate)
 
 
-def _member_label(label: str, k: int) -> str:
-    """The training log's key of network ``k`` (0-based) of a stage: the stage's own label for the first."""
-    return label if k == 0 else f"{label} #{k + 1}"
-
-
 def _as_member(training: Generator[Event, None, T], k: int, count: int) -> Generator[Event, None, T]:
     """Forward the training events of network ``k`` (0-based) of ``count`` of a stage: when there are several,
-    its "learning" message ends "(network k+1 of count)", its steps carry the stage :func:`_member_label`, and
+    its "learning" message ends "(network k+1 of count)", its steps carry the stage :func:`member_label`, and
     what it says about the data (the axial blur, say: the same for every network) is said by the first only."""
     if count == 1:
         return (yield from training)
@@ -215,7 +211,7 @@ def _as_member(training: Generator[Event, None, T], k: int, count: int) -> Gener
             else:
                 event = StageInfo(event.stage, f"{event.message} (network {k + 1} of {count})")
         elif isinstance(event, TrainProgress):
-            event = dataclasses.replace(event, stage=_member_label(event.stage, k))
+            event = dataclasses.replace(event, stage=member_label(event.stage, k))
         yield event
 
 
