@@ -18,20 +18,28 @@ import shutil
 import sys
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 HELDOUT_DIR = Path(__file__).resolve().parent / "heldout-data"
 COMMIT = "8bbaa51d4df0edb61b36bf6a437c695bae1fe3ef"
 REPOSITORY = "NEUBIAS/training-resources"
 
-# name: (file under image_data/, SHA-256, voxel size (z, y, x) µm from the file's ImageJ metadata, what it is)
+
+class Heldout(NamedTuple):
+    file: str  # under image_data/ in the repository
+    sha256: str
+    voxel: tuple[float, float, float]  # (z, y, x) µm, from the file's ImageJ metadata
+    about: str
+
+
 HELDOUT = {
-    "golgi": (
+    "golgi": Heldout(
         "xyz_calibrated_16bit__golgi_bfa.tif",
         "33a0ef2319041c8226043879a38c9ff8b12201be82fda1ae91dac9a6161ec5a2",
         (0.3876, 0.35144, 0.35144),
         "25×137×147 uint16: the Golgi of one cell (brefeldin A series, first time point), sparse, near-isotropic",
     ),
-    "chromosomes": (
+    "chromosomes": Heldout(
         "xyz_8bit__chromosomes.tif",
         "ca27860f921d4908083ce3d8b444647e4507b9922c318e22e88154fda48a508d",
         (0.15, 0.033854, 0.033854),
@@ -42,7 +50,7 @@ HELDOUT = {
 
 def heldout_path(name: str) -> Path:
     """The local file of a held-out volume, or exit with what to run when it is missing."""
-    path = HELDOUT_DIR / HELDOUT[name][0]
+    path = HELDOUT_DIR / HELDOUT[name].file
     if not path.is_file():
         sys.exit(f"quality: error: {path} is missing: run `.venv/bin/python benchmarks/heldout.py` first")
     return path
@@ -55,7 +63,8 @@ def _sha256(path: Path) -> str:
 def fetch(source: Path | None) -> None:
     """Download (or copy from a clone at ``source``) every held-out file, checking its SHA-256."""
     HELDOUT_DIR.mkdir(exist_ok=True)
-    for file, digest, _, _ in HELDOUT.values():
+    for volume in HELDOUT.values():
+        file, digest = volume.file, volume.sha256
         target = HELDOUT_DIR / file
         if target.is_file() and _sha256(target) == digest:
             continue

@@ -118,7 +118,7 @@ def load_volumes(data_dir: Path, names: list[str]) -> dict[str, tuple[np.ndarray
     out = {}
     for name in names:
         if name in HELDOUT:  # never used to choose a setting (benchmarks/heldout.py)
-            voxel = HELDOUT[name][2]
+            voxel = HELDOUT[name].voxel
             out[name] = (tifffile.imread(heldout_path(name)).astype(np.float32), voxel)
             continue
         file, channel, voxel = known[name]
