@@ -21,9 +21,14 @@ MAX_BLOCKS_PER_AXIS = 8
 
 def block_sse(result: np.ndarray, reference: np.ndarray, border: Sequence[int] | int = 0) -> np.ndarray:
     """Summed squared error of ``result`` against ``reference`` per block of the interior (1D array)."""
-    borders = [border] * reference.ndim if isinstance(border, int) else list(border)
-    region = tuple(slice(b, s - b if b else None) for b, s in zip(borders, reference.shape, strict=True))
-    err = (result[region].astype(np.float64) - reference[region].astype(np.float64)) ** 2
+    return block_sum((result.astype(np.float64) - reference.astype(np.float64)) ** 2, border)
+
+
+def block_sum(values: np.ndarray, border: Sequence[int] | int = 0) -> np.ndarray:
+    """``values`` summed per block of the interior (the blocks of :func:`block_sse`; 1D array)."""
+    borders = [border] * values.ndim if isinstance(border, int) else list(border)
+    region = tuple(slice(b, s - b if b else None) for b, s in zip(borders, values.shape, strict=True))
+    err = values[region].astype(np.float64)
     for axis in range(err.ndim):
         n = int(np.clip(err.shape[axis] // BLOCK_EDGE, 1, MAX_BLOCKS_PER_AXIS))
         edges = np.linspace(0, err.shape[axis], n + 1).astype(int)

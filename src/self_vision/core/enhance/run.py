@@ -34,6 +34,7 @@ from ..provenance import member_label
 from ..resolution import ResolutionReport, resolution_report
 from ..validate import check_size, check_volume, parse_factor
 from .check import check_detail_weight, check_enhancer, detail_weights_for
+from .classical import classical_check
 from .enhancer import Enhancer, Stage, apply_stage
 from .gate import GateDecision, apply_decision, decide
 from .options import EnhanceOptions
@@ -186,7 +187,11 @@ def train_steps(
         yield StageInfo("self-check", "checking the model against cubic and back-projection on held-out data")
         check = check_enhancer(enhancer, held_x, held_source, factor, options, dev, axial_planes, x)
     enhancer.detail_weights = detail_weights_for(enhancer, options, check)
-    gate = decide(enhancer, check, options) if options.self_check else None
+    gate = None
+    if options.self_check:
+        binned = any(s == "area" for s, f in zip(sampling, factor, strict=True) if f > 1)
+        classical = classical_check(x, factor, sampling, options.operator, options.psf_sigma) if binned else None
+        gate = decide(enhancer, check, options, classical)
     if gate is not None:
         apply_decision(enhancer, gate)
         yield StageInfo("gate", gate.summary())
