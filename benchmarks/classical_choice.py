@@ -69,12 +69,16 @@ def main() -> None:
     parser.add_argument("--volumes", nargs="+", default=["nucleus", "nucleus-widefield", "cortex"])
     parser.add_argument("--factors", nargs="+", default=["1,4,4", "4,1,1", "2,2,2"])
     parser.add_argument("--noise", nargs="+", default=["none", "200,0", "20,0.005"])
+    parser.add_argument(
+        "--bars", nargs="*", type=float, default=[], help="also tally the check with these bars (dB it must read)"
+    )
     args = parser.parse_args()
     noises = [None if n == "none" else tuple(float(v) for v in n.split(",")) for n in args.noise]
     print(f"# {datetime.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}; area protocol")
     print("| volume | factor | noise | true | true, corrected | old check | product check | product picks |")
     print("|---|---|---|---:|---:|---:|---|---|")
-    tally: dict[str, list[tuple[float, float]]] = {"always back-projection": [], "old check": [], "product": []}
+    rules = ["always back-projection", "old check", "product", *(f"product, bar {b:g} dB" for b in args.bars)]
+    tally: dict[str, list[tuple[float, float]]] = {rule: [] for rule in rules}
     for name, (reference, _) in load_volumes(args.data, args.volumes).items():
         for text in args.factors:
             factor = tuple(int(v) for v in text.split(","))
@@ -90,6 +94,9 @@ def main() -> None:
                     "old check": "back-projection" if old is None or old > 0 else "cubic",
                     "product": "back-projection" if check is None else check.preferred,
                 }
+                for bar in args.bars:
+                    passes = check is None or check.gain > bar
+                    picks[f"product, bar {bar:g} dB"] = "back-projection" if passes else "cubic"
                 for rule, pick in picks.items():  # what the pick returns, vs cubic (true, corrected)
                     bp = pick == "back-projection"
                     tally[rule].append((true[0] if bp else 0.0, corrected[0] if bp else 0.0))

@@ -7,7 +7,7 @@ The development volumes live in ``../shared/data``; these come from NEUBIAS/trai
     .venv/bin/python benchmarks/heldout.py                 # download (needs the internet)
     .venv/bin/python benchmarks/heldout.py --from CLONE    # or copy from a local clone of the repository
 
-Then ``benchmarks/quality.py --volumes golgi chromosomes`` reads them from there.
+Then ``benchmarks/quality.py --volumes golgi chromosomes`` (or ``spots``, ``mitotic-plate``) reads them from there.
 """
 
 from __future__ import annotations
@@ -44,6 +44,20 @@ HELDOUT = {
         "ca27860f921d4908083ce3d8b444647e4507b9922c318e22e88154fda48a508d",
         (0.15, 0.033854, 0.033854),
         "40×152×126, 8-bit values: a ring of chromosomes, very noisy, finely sampled laterally",
+    ),
+    # added 2026-12-08 and not yet run: reserved for the test pre-registered in docs/benchmarks.md ("A bar for
+    # the classical check"); thin stacks, so binned lateral cases mostly
+    "spots": Heldout(
+        "xyz_16bit__spots.tif",
+        "53855e07677e0c9b04ba3f0fae98b08a4502110f8ae895697d18609b8821f3be",
+        (0.4, 0.094134, 0.094134),
+        "17×88×89 uint16: fluorescent spots in cells",
+    ),
+    "mitotic-plate": Heldout(
+        "xyz_8bit__mitotic_plate_calibrated.tif",
+        "9b361da5d56abc8fac7ca62d01918603b5dd1ade806d3bfe2af1a863f7b04a39",
+        (3.0, 0.085197, 0.085197),
+        "6×263×263, 8-bit values: a metaphase plate, 3 µm z-step",
     ),
 }
 

@@ -35,6 +35,7 @@ def test_enhance_output_carries_its_record_and_exact_steps_repeat_exactly(small_
     assert record["task"] == "enhance" and record["seed"] == 3 and record["exact_steps"] is True
     assert record["settings"]["steps"] == 6 and record["factor"] == [1, 2, 2]
     assert 0 < sum(record["steps_trained"].values()) <= 6
+    assert record["gate"].startswith("gate: ") and record["returned"] in record["gate"]  # what came back, and why
     resolution = record["resolution"]  # the no-reference figure, per axis, travels with the output
     assert set(resolution["input"]) == set(resolution["output"]) == {"z", "y", "x"}
     assert resolution["unit"] == "µm" and 0 <= resolution["consistency_rms"] < 1

@@ -87,6 +87,7 @@ def enhance_record(result: Any, options: Any) -> dict[str, Any]:
         seconds=getattr(result, "train_seconds", 0.0),
         factor=list(result.factor),
         returned=result.returned,
+        gate=None if getattr(result, "gate", None) is None else result.gate.summary(),
         self_check_gain_db=None if check is None or not check.gains else round(float(check.gain), 3),
         resolution=None if getattr(result, "resolution", None) is None else result.resolution.as_dict(),
     )
