@@ -43,7 +43,7 @@ def _methods(low: np.ndarray, factor: tuple[int, ...]) -> tuple[np.ndarray, np.n
 def margin(low: np.ndarray, reference: np.ndarray, factor: tuple[int, ...], corrected: bool = False):
     """Back-projection over cubic against ``reference`` (dB, interval); ``corrected``: less the credit for the
     reference's own noise (4 draws of its measured curve)."""
-    border = [2 * f for f in factor]
+    border = [min(2 * f, n // 4) for f, n in zip(factor, reference.shape, strict=True)]
     sse = [block_sse(m, reference, border) for m in _methods(low, factor)]
     if corrected:
         curve, rng = noise_curve(reference), np.random.default_rng(0)

@@ -45,7 +45,7 @@ HELDOUT = {
         (0.15, 0.033854, 0.033854),
         "40×152×126, 8-bit values: a ring of chromosomes, very noisy, finely sampled laterally",
     ),
-    # added 2026-12-08 and not yet run: reserved for the test pre-registered in docs/benchmarks.md ("A bar for
+    # added 2026-12-08 for the test pre-registered in docs/benchmarks.md ("A bar for
     # the classical check"); thin stacks, so binned lateral cases mostly
     "spots": Heldout(
         "xyz_16bit__spots.tif",

@@ -53,9 +53,11 @@ def test_the_same_input_gives_the_same_answer():
 
 def test_check_factor_needs_room_and_stands_in_y_for_a_thin_z():
     assert check_factor((40, 64, 64), (2, 2, 2)) == (2, 2, 2)
-    assert check_factor((7, 64, 64), (4, 1, 1)) == (1, 4, 1)  # 7 planes cannot be reduced 4x once more
+    assert check_factor((40, 64, 64), (1, 4, 4)) == (1, 2, 2)  # x4 is checked by reducing x2 once more
+    assert check_factor((40, 64, 64), (3, 1, 1)) == (3, 1, 1)
+    assert check_factor((7, 64, 64), (4, 1, 1)) == (1, 2, 1)  # 7 planes cannot be reduced once more
     assert check_factor((7, 64, 64), (2, 2, 2)) == (1, 2, 2)
-    assert check_factor((7, 20, 20), (4, 1, 1)) is None
+    assert check_factor((7, 12, 12), (4, 1, 1)) is None
     assert classical_check(np.zeros((4, 12, 12), np.float32), (1, 4, 4), AREA) is None
 
 

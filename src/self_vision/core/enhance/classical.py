@@ -5,7 +5,7 @@ part of the binning's blur (+0.25 to +0.66 dB over cubic on the development case
 noise back with that sharpening (up to 2.8 dB *below* cubic with noise added to the binned copy;
 docs/benchmarks.md, "Cubic or back-projection"). No learning is involved, so the choice is measured on (a
 central crop of) the whole input: reduce it once more by the run's factor, recover it with both methods, and
-score both against the input.
+score both against the input (at the smallest prime step of the factor: x2 for a x4 run).
 
 Two things make that measurement honest on a noisy input (each measured: the slab check's old way picked
 back-projection on 16 of 16 noisy cases where cubic was better):
@@ -67,12 +67,19 @@ class ClassicalCheck:
 
 
 def check_factor(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...] | None:
-    """The extra reduction: the run's factor on every axis long enough for it; a z too thin for its factor is
-    stood in for by y (3D only). None when nothing can be reduced."""
-    g = [f if f > 1 and s // f >= MIN_CHECK_SAMPLES else 1 for s, f in zip(shape, factor, strict=True)]
-    if len(g) == 3 and factor[0] > 1 and g[0] == 1 and g[1] == 1 and shape[1] // factor[0] >= MIN_CHECK_SAMPLES:
-        g[1] = factor[0]
+    """The extra reduction: on every axis long enough for it, the smallest prime of the run's factor there (x4 is
+    checked by reducing x2: over the 30 development x4 cases, with and without noise, its pick was below cubic
+    on none, the x4 reduction's on 2, by 0.13 and 1.93 dB);
+    a z too thin for it is stood in for by y (3D only). None when nothing can be reduced."""
+    step = [_smallest_prime(f) for f in factor]
+    g = [p if p > 1 and s // p >= MIN_CHECK_SAMPLES else 1 for s, p in zip(shape, step, strict=True)]
+    if len(g) == 3 and step[0] > 1 and g[0] == 1 and g[1] == 1 and shape[1] // step[0] >= MIN_CHECK_SAMPLES:
+        g[1] = step[0]
     return tuple(g) if any(f > 1 for f in g) else None
+
+
+def _smallest_prime(n: int) -> int:
+    return next((p for p in range(2, int(n) + 1) if n % p == 0), 1)
 
 
 def classical_check(
