@@ -5,7 +5,7 @@ from scipy import ndimage
 
 from self_vision.core.bootstrap import block_sse
 from self_vision.core.degrade import add_poisson_gaussian, cubic_upsample
-from self_vision.core.enhance.classical import ClassicalCheck, check_factor, classical_check
+from self_vision.core.enhance.classical import ClassicalCheck, check_factor, classical_check, reduction
 from self_vision.core.enhance.gate import decide
 from self_vision.core.enhance.options import EnhanceOptions
 from self_vision.core.quality import back_projection_baseline, degrade_array
@@ -58,6 +58,10 @@ def test_check_factor_needs_room_and_stands_in_y_for_a_thin_z():
     assert check_factor((7, 64, 64), (4, 1, 1)) == (1, 2, 1)  # 7 planes cannot be reduced once more
     assert check_factor((7, 64, 64), (2, 2, 2)) == (1, 2, 2)
     assert check_factor((7, 12, 12), (4, 1, 1)) is None
+    # each axis keeps its own sampling model in the check; y standing in for a thin z takes z's
+    mixed = ("point", "area", "area")
+    assert reduction((40, 64, 64), (1, 4, 4), mixed) == ((1, 2, 2), ["point", "area", "area"])
+    assert reduction((7, 64, 64), (4, 1, 1), mixed) == ((1, 2, 1), ["point", "point", "area"])
     assert classical_check(np.zeros((4, 12, 12), np.float32), (1, 4, 4), AREA) is None
 
 

@@ -71,11 +71,20 @@ def check_factor(shape: Sequence[int], factor: Sequence[int]) -> tuple[int, ...]
     checked by reducing x2: over the 30 development x4 cases, with and without noise, its pick was below cubic
     on none, the x4 reduction's on 2, by 0.13 and 1.93 dB);
     a z too thin for it is stood in for by y (3D only). None when nothing can be reduced."""
+    g, _ = reduction(shape, factor, ["area"] * len(factor))
+    return g
+
+
+def reduction(
+    shape: Sequence[int], factor: Sequence[int], sampling: Sequence[str]
+) -> tuple[tuple[int, ...] | None, list[str]]:
+    """:func:`check_factor` and the sampling of each axis in the check (y standing in for z is sampled as z)."""
     step = [_smallest_prime(f) for f in factor]
     g = [p if p > 1 and s // p >= MIN_CHECK_SAMPLES else 1 for s, p in zip(shape, step, strict=True)]
+    axis_sampling = list(sampling)
     if len(g) == 3 and step[0] > 1 and g[0] == 1 and g[1] == 1 and shape[1] // step[0] >= MIN_CHECK_SAMPLES:
-        g[1] = step[0]
-    return tuple(g) if any(f > 1 for f in g) else None
+        g[1], axis_sampling[1] = step[0], sampling[0]
+    return (tuple(g) if any(f > 1 for f in g) else None), axis_sampling
 
 
 def _smallest_prime(n: int) -> int:
@@ -91,12 +100,9 @@ def classical_check(
     seed: int = 0,
 ) -> ClassicalCheck | None:
     """Cubic against back-projection on ``x`` (the normalised input) reduced once more; None when too small."""
-    g = check_factor(x.shape, factor)
+    g, axis_sampling = reduction(x.shape, factor, sampling)
     if g is None:
         return None
-    axis_sampling = list(sampling)
-    if len(g) == 3 and g[1] != factor[1]:  # y stands in for a thin z: it is sampled as z is
-        axis_sampling[1] = sampling[0]
     base = crop_reference(_central(x), g)
     curve = noise_curve(base)
     reduced = degrade_array(base, g, operator, psf_sigma, axis_sampling)
