@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from quality import _noisy, load_volumes
-from self_vision.core.bootstrap import block_sse, block_sum, gain_interval
+from self_vision.core.bootstrap import block_sse, gain_interval
 from self_vision.core.degrade import cubic_upsample
-from self_vision.core.enhance.classical import CLASSICAL_ROUNDS, check_factor, classical_check
+from self_vision.core.enhance.classical import CLASSICAL_ROUNDS, check_factor, classical_check, stein_credit
 from self_vision.core.enhance.noise import noise_curve
 from self_vision.core.intensity import Normalizer
 from self_vision.core.quality import back_projection_baseline, crop_reference, degrade_array
@@ -46,11 +46,9 @@ def margin(low: np.ndarray, reference: np.ndarray, factor: tuple[int, ...], corr
     border = [min(2 * f, n // 4) for f, n in zip(factor, reference.shape, strict=True)]
     sse = [block_sse(m, reference, border) for m in _methods(low, factor)]
     if corrected:
-        curve, rng = noise_curve(reference), np.random.default_rng(0)
-        for _ in range(4):
-            n = (rng.standard_normal(reference.shape) * np.sqrt(curve.variance(reference))).astype(np.float32)
-            shared = _methods(degrade_array(n, factor, "area", 0.5, AREA), factor)
-            sse = [s + 2 * block_sum(m * n, border) / 4 for s, m in zip(sse, shared, strict=True)]
+        reduce = lambda n: _methods(degrade_array(n, factor, "area", 0.5, AREA), factor)  # noqa: E731
+        credit = stein_credit(reference, noise_curve(reference), reduce, border, np.random.default_rng(0), draws=4)
+        sse = [s + c for s, c in zip(sse, credit, strict=True)]
     return gain_interval(np.clip(sse[1], 0, None), np.clip(sse[0], 0, None))
 
 

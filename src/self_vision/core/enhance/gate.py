@@ -182,7 +182,7 @@ def decide(
         options.keep_network,
         drop and returned not in CLASSICAL,
         needs_members,
-        None if _point_sampled(enhancer) else classical,
+        classical,
     )
 
 

@@ -189,8 +189,7 @@ def train_steps(
     enhancer.detail_weights = detail_weights_for(enhancer, options, check)
     gate = None
     if options.self_check:
-        binned = any(s == "area" for s, f in zip(sampling, factor, strict=True) if f > 1)
-        classical = classical_check(x, factor, sampling, options.operator, options.psf_sigma) if binned else None
+        classical = classical_check(x, factor, sampling, options.operator, options.psf_sigma)
         gate = decide(enhancer, check, options, classical)
     if gate is not None:
         apply_decision(enhancer, gate)
